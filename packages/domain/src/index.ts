@@ -1,1 +1,6 @@
 export * from './errors.js';
+export * from './names.js';
+export * from './license.js';
+export * from './roles.js';
+export * from './api.js';
+export * from './paths.js';

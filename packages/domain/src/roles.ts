@@ -1,0 +1,36 @@
+import type { Role } from './names.js';
+
+/**
+ * What each org role may do. One table, read by the server's authorizer and printed in docs/roles.md.
+ * The approvals issue moves this to Cedar policies; until then this is the single source of truth.
+ */
+export const PERMISSIONS = {
+  'org.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
+  'model.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
+  'blob.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
+  'dataset.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
+  'blob.write': ['contributor', 'maintainer', 'admin'],
+  'version.push': ['contributor', 'maintainer', 'admin'],
+  'dataset.register': ['contributor', 'maintainer', 'admin'],
+  'model.update': ['maintainer', 'admin'],
+  'ring.move': ['maintainer', 'admin'],
+  'audit.read': ['auditor', 'admin'],
+  'user.manage': ['admin'],
+  'token.manage_others': ['admin'],
+  'gc.run': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  viewer: 'Reads models, versions, datasets, lineage and ring history; pulls files.',
+  contributor: 'Viewer rights, plus pushes model versions (creating models) and registers datasets.',
+  maintainer: 'Contributor rights, plus edits model metadata and moves ring pointers (including rollback).',
+  reviewer: 'Viewer rights; approves or rejects promotions once approvals exist.',
+  auditor: 'Viewer rights, plus reads the audit log.',
+  admin: 'Every right in the org, including users, other users\' tokens and garbage collection.',
+};

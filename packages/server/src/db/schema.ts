@@ -1,0 +1,104 @@
+/** Kysely table types. Times are ISO-8601 UTC strings (same text on SQLite and Postgres); JSON is stored as text. */
+import type { Generated } from 'kysely';
+
+export interface OrgsTable { id: string; name: string; created_at: string }
+export interface UsersTable { id: string; name: string; created_at: string; disabled_at: string | null }
+export interface OrgMembersTable { org_id: string; user_id: string; role: string; created_at: string }
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+export interface ModelsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  risk_tier: string | null;
+  owners_json: string;
+  tags_json: string;
+  created_at: string;
+  created_by: string;
+}
+export interface ModelVersionsTable {
+  id: string;
+  model_id: string;
+  version: string;
+  manifest_digest: string;
+  manifest_json: string;
+  file_count: number;
+  total_size: number;
+  source_repo: string | null;
+  source_commit: string | null;
+  base_version_id: string | null;
+  card_json: string | null;
+  created_at: string;
+  created_by: string;
+}
+export interface VersionFilesTable { version_id: string; path: string; size: number; sha256: string }
+/** Which org has proven it holds a blob's bytes (uploaded them). Never shared across orgs. */
+export interface BlobPossessionsTable { org_id: string; digest: string; size: number; created_at: string }
+export interface DatasetsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  version: string;
+  source_uri: string;
+  license: string;
+  transform_script_name: string | null;
+  transform_script_sha256: string | null;
+  transform_script_size: number | null;
+  approved_by_user_id: string | null;
+  sensitivity: string;
+  digest: string | null;
+  description: string;
+  created_at: string;
+  created_by: string;
+}
+export interface VersionDatasetsTable { version_id: string; dataset_id: string; relation: string }
+export interface RingsTable { id: string; org_id: string; name: string; position: number }
+export interface RingHistoryTable {
+  seq: Generated<number>;
+  model_id: string;
+  ring_id: string;
+  version_id: string | null;
+  previous_version_id: string | null;
+  kind: string;
+  moved_at: string;
+  moved_by: string;
+  reason: string | null;
+}
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  org_id: string | null;
+  actor_user_id: string | null;
+  actor_name: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  at: string;
+  details_json: string;
+  request_id: string | null;
+}
+
+export interface DB {
+  orgs: OrgsTable;
+  users: UsersTable;
+  org_members: OrgMembersTable;
+  api_tokens: ApiTokensTable;
+  models: ModelsTable;
+  model_versions: ModelVersionsTable;
+  version_files: VersionFilesTable;
+  blob_possessions: BlobPossessionsTable;
+  datasets: DatasetsTable;
+  version_datasets: VersionDatasetsTable;
+  rings: RingsTable;
+  ring_history: RingHistoryTable;
+  audit_events: AuditEventsTable;
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { StewardError } from '@steward/domain';
+import type { ZodType } from 'zod';
+import { authenticate } from '../services/authenticate.js';
+import type { Deps, ServiceContext } from '../services/context.js';
+import { hashToken } from '../auth/tokens.js';
+import { fromZodError, sendError } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import type { RouteDef } from './route.js';
+import { identityRoutes } from './routes/identity.js';
+import { blobRoutes } from './routes/blobs.js';
+import { modelRoutes } from './routes/models.js';
+import { datasetRoutes } from './routes/datasets.js';
+import { ringRoutes } from './routes/rings.js';
+import { opsRoutes } from './routes/ops.js';
+
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...opsRoutes];
+
+export const STEWARD_VERSION = '0.1.0';
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+  https?: { key: Buffer; cert: Buffer } | undefined;
+}
+
+function parseWith<T>(schema: ZodType<T> | undefined, value: unknown, where: 'params' | 'query' | 'body'): T {
+  if (!schema) return undefined as T;
+  const r = schema.safeParse(value);
+  if (!r.success) throw fromZodError(r.error, where);
+  return r.data;
+}
+
+export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: deps.config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    ...(opts.https ? { https: opts.https } : {}),
+  } as FastifyServerOptions);
+
+  await app.register(helmet, {
+    // An API and its JSON: no inline scripts or frames anywhere.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    hsts: Boolean(opts.https),
+  });
+  await app.register(rateLimit, {
+    max: deps.config.rateLimitMax,
+    timeWindow: deps.config.rateLimitWindowMs,
+    // Limits apply per token (hashed so the secret never sits in memory maps), else per client address.
+    keyGenerator: (req) => {
+      const auth = req.headers.authorization;
+      return auth ? `t:${hashToken(auth)}` : `ip:${req.ip}`;
+    },
+    errorResponseBuilder: (_req, context) => {
+      const err = new StewardError('rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`, { retryAfter: context.after });
+      return Object.assign(err, { statusCode: 429 });
+    },
+  });
+
+  // Blob bodies are streamed to the store untouched; the store enforces the blob size limit.
+  app.addContentTypeParser('application/octet-stream', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => done(null, payload));
+
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
+  app.setNotFoundHandler((req, reply) => sendError(new StewardError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply));
+
+  app.get('/healthz', { config: { rateLimit: false } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { rateLimit: false } }, async (req, reply) => {
+    try {
+      await deps.db.selectFrom('orgs').select('id').limit(1).execute();
+      await deps.blobs.stat('0'.repeat(64));
+      return { status: 'ready' };
+    } catch (err) {
+      req.log.warn({ err }, 'not ready');
+      return reply.code(503).send(new StewardError('unavailable', 'database or blob store unavailable').toEnvelope());
+    }
+  });
+
+  const openapi = buildOpenApi(API_ROUTES, STEWARD_VERSION);
+  app.get('/api/v1/openapi.json', async () => openapi);
+
+  for (const route of API_ROUTES) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (req, reply) => {
+        const actor = await authenticate({ deps, input: { authorization: req.headers.authorization } });
+        const input = {
+          params: parseWith(route.params, req.params, 'params'),
+          query: parseWith(route.query, req.query, 'query'),
+          body: route.body === 'binary' ? req.body : parseWith(route.body, req.body ?? {}, 'body'),
+        };
+        if (route.body === 'binary' && !req.body) throw new StewardError('bad_request', 'expected an application/octet-stream body');
+        const ctx: ServiceContext = { ...deps, actor, requestId: req.id };
+        // The documented status by default; a handler may still choose another (e.g. 200 for an idempotent no-op).
+        reply.code(route.response.status);
+        const result = await route.handler({ ctx, input, req, reply });
+        return reply.sent ? reply : result;
+      },
+    });
+  }
+  return app;
+}

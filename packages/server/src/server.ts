@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createBlobStore } from './blobs/index.js';
+import type { ServerConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { buildApp } from './http/app.js';
+import { bootstrap } from './services/bootstrap.js';
+import { collectGarbage } from './services/run-gc.js';
+import type { Deps } from './services/context.js';
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  deps: Deps;
+  /** The admin token when this start generated it (print once); null otherwise. */
+  generatedToken: string | null;
+  close(): Promise<void>;
+}
+
+/** Opens storage, migrates, bootstraps an empty database, listens, and schedules garbage collection. */
+export async function startServer(config: ServerConfig, opts: { log?: (line: string) => void; logger?: boolean } = {}): Promise<RunningServer> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const store = await openDatabase(config.database);
+  const blobs = await createBlobStore(config.blobs).catch(async (err) => {
+    await store.close();
+    throw err;
+  });
+  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now: () => new Date() };
+  const boot = await bootstrap({ deps });
+  const https = config.tlsCert && config.tlsKey ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } : undefined;
+  const app = await buildApp(deps, {
+    logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
+    https,
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${https ? 'https' : 'http'}://${host}:${addr.port}`;
+
+  let gcTimer: NodeJS.Timeout | undefined;
+  if (config.gcIntervalSeconds > 0) {
+    gcTimer = setInterval(() => {
+      collectGarbage(deps, { orgIds: 'all', actor: null }).catch((err) => app.log.error({ err }, 'scheduled gc failed'));
+    }, config.gcIntervalSeconds * 1000);
+    gcTimer.unref();
+  }
+
+  if (boot.created) log(`steward: created org "default" and admin user "admin"`);
+  if (boot.generatedToken) {
+    log(`steward: admin API token (shown once, store it now): ${boot.generatedToken}`);
+  }
+  log(`steward: listening on ${url} (database: ${config.database.kind}, blobs: ${config.blobs.kind})`);
+
+  return {
+    url,
+    app,
+    deps,
+    generatedToken: boot.generatedToken,
+    close: async () => {
+      if (gcTimer) clearInterval(gcTimer);
+      await app.close();
+      await blobs.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { type Role, StewardError } from '@steward/domain';
+import { hashToken } from '../auth/tokens.js';
+import type { Actor, Deps } from './context.js';
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Resolves a bearer token to its user and memberships; 401 for anything missing, unknown, revoked or expired. */
+export async function authenticate({ deps, input }: { deps: Deps; input: { authorization: string | undefined } }): Promise<Actor> {
+  const header = input.authorization;
+  if (!header) throw new StewardError('unauthenticated', 'missing bearer token (Authorization: Bearer <token>)');
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!m?.[1]) throw new StewardError('unauthenticated', 'malformed Authorization header; expected "Bearer <token>"');
+  const row = await deps.db
+    .selectFrom('api_tokens as t')
+    .innerJoin('users as u', 'u.id', 't.user_id')
+    .select(['t.id as token_id', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id as user_id', 'u.name as user_name', 'u.disabled_at'])
+    .where('t.token_hash', '=', hashToken(m[1]))
+    .executeTakeFirst();
+  if (!row) throw new StewardError('unauthenticated', 'unknown token');
+  const now = deps.now();
+  if (row.revoked_at) throw new StewardError('unauthenticated', 'token has been revoked');
+  if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) throw new StewardError('unauthenticated', 'token has expired');
+  if (row.disabled_at) throw new StewardError('unauthenticated', 'user is disabled');
+  const members = await deps.db
+    .selectFrom('org_members as m')
+    .innerJoin('orgs as o', 'o.id', 'm.org_id')
+    .select(['o.id', 'o.name', 'm.role'])
+    .where('m.user_id', '=', row.user_id)
+    .execute();
+  // Recording every use would turn each read into a write; minute resolution is enough to spot stale tokens.
+  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
+    await deps.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
+  }
+  return {
+    userId: row.user_id,
+    userName: row.user_name,
+    tokenId: row.token_id,
+    memberships: new Map(members.map((o) => [o.name, { orgId: o.id, role: o.role as Role }])),
+  };
+}

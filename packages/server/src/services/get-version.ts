@@ -1,0 +1,10 @@
+import type { Version } from '@steward/domain';
+import { authorize, type ServiceContext } from './context.js';
+import { findModel, resolveVersion, versionView } from './views.js';
+
+export async function getVersion({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string } }): Promise<Version> {
+  const scope = authorize(ctx, input.org, 'model.read');
+  const model = await findModel(ctx.db, scope.orgId, input.model);
+  const v = await resolveVersion(ctx.db, scope.orgId, model, input.ref);
+  return versionView(ctx.db, input.org, scope.orgId, model, v);
+}
