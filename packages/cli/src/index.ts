@@ -1,0 +1,2 @@
+export { main, buildProgram } from './main.js';
+export { StewardClient, ApiError } from './client.js';
