@@ -5,8 +5,8 @@
 // Usage: node bench/hash.bench.js   (build first: npx tsc -b packages/attest)
 // BENCH_QUICK=1: 16 files of 8 MiB, a smoke run (start-up dominates, so the ratio is not judged).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureFiles, warmCache } from './lib/data.js';
 
@@ -24,13 +24,26 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** CPU time (ms) of waited-for children, from /proc (Linux); undefined elsewhere. */
+function childrenCpuMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100; // cutime + cstime, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
 function run(cmd, args, opts = {}) {
+  const cpu0 = childrenCpuMs();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu1 = childrenCpuMs();
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(0, 500)}`);
-  return { ms, stdout: r.stdout };
+  return { ms, cores: cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / ms, stdout: r.stdout };
 }
 
 /** Digests by file name from `openssl dgst` lines: `SHA2-256(f00.bin)= <hex>` (or `SHA256(...)`). */
@@ -88,22 +101,37 @@ export default async function hashBench() {
     agree[name] = digests === undefined ? 'unparsed' : sameDigests(digests, reference);
   }
   const times = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+  const cores = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (let i = 0; i < RUNS; i++) {
-    for (const [name, fn] of Object.entries(contenders)) times[name].push(fn().ms);
+    for (const [name, fn] of Object.entries(contenders)) {
+      const r = fn();
+      times[name].push(r.ms);
+      if (r.cores !== undefined) cores[name].push(r.cores);
+    }
   }
 
-  const results = { files: count, bytes, gib: bytes / GiB, runs: RUNS, loadavg_1m: loadavg()[0] };
+  const results = { files: count, bytes, gib: bytes / GiB, runs: RUNS, cpus: availableParallelism(), loadavg_1m: loadavg()[0] };
   for (const [name, ms] of Object.entries(times)) {
     const med = median(ms);
     results[name] = {
+      // Average CPU cores busy over the run (child CPU time / wall time).
+      ...(cores[name].length ? { cores_used: Number(median(cores[name]).toFixed(2)) } : {}),
       median_ms: Math.round(med),
+      min_ms: Math.round(Math.min(...ms)),
       runs_ms: ms.map((x) => Math.round(x)),
       gib_per_s: Number((bytes / GiB / (med / 1000)).toFixed(2)),
       ...(name in agree ? { digests_match_openssl: agree[name] } : {}),
     };
   }
   const measured = haveCli ? 'cli' : 'shim';
-  const ratio = Number((results[measured].median_ms / results.openssl.median_ms).toFixed(3));
+  const ratioOf = (k, stat) => Number((results[k][stat] / results.openssl[stat]).toFixed(3));
+  const ratio = ratioOf(measured, 'median_ms');
+  // Medians judge; ratios of the fastest runs show what background load on a shared machine hid.
+  results.ratios = Object.fromEntries(
+    Object.keys(times)
+      .filter((k) => k !== 'openssl')
+      .map((k) => [k, { median: ratioOf(k, 'median_ms'), min: ratioOf(k, 'min_ms') }]),
+  );
   const correct = Object.values(agree).every((v) => v !== false);
   return {
     name: quick ? 'hash-quick' : 'hash-2g',

@@ -5,10 +5,12 @@
 import { cpSync, chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashModelDirectory, parseModelSigningBundle, toInTotoStatement } from '../src/index.js';
 
-const VECTORS = '/work/shared/vectors/model-signing';
+// shared/ sits beside the repository checkout (../shared from the repo root).
+const VECTORS = fileURLToPath(new URL('../../../../shared/vectors/model-signing', import.meta.url));
 const folders = readdirSync(VECTORS)
   .filter((n) => n.startsWith('v'))
   .sort();
