@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadServerConfig, startServer } from '@steward/server';
 import { environment } from '../config.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../output.js';
@@ -19,6 +18,8 @@ export function register(program: Command, io: Io): void {
     .option('--tls-key <file>', 'PEM private key')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
     .action(async (opts: Record<string, string | undefined>) => {
+      // Loaded on demand: the server's dependencies would slow every other command's start.
+      const { loadServerConfig, startServer } = await import('@steward/server');
       let config;
       try {
         config = loadServerConfig(environment(), {
