@@ -260,6 +260,9 @@ describe.each(DB_KINDS)('HTTP API on %s', (kind) => {
       const changed = await pushFiles(srv, 'demo', '1.0.0', [...files.slice(0, 2), { path: 'tokenizer/vocab.json', content: '{"a":2}' }]);
       expect(changed.status).toBe(409);
       expect(changed.json.error.code).toBe('version_exists');
+      // Same bytes, one file renamed (same order, so the same OMS root digest): still another version.
+      const renamed = await pushFiles(srv, 'demo', '1.0.0', [files[0]!, { path: 'model.safetensorz', content: files[1]!.content }, files[2]!]);
+      expect(renamed.status).toBe(409);
       const v = await srv.api('GET', '/api/v1/orgs/default/models/demo/versions/1.0.0');
       expect(v.json.manifestDigest).toBe(same.json.version.manifestDigest);
     });

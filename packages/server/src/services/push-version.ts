@@ -98,7 +98,9 @@ export async function pushVersion({ ctx, input }: { ctx: ServiceContext; input: 
       }
       const existing = await trx.selectFrom('model_versions').selectAll().where('model_id', '=', model.id).where('version', '=', body.version).executeTakeFirst();
       if (existing) {
-        if (existing.manifest_digest !== manifest.rootDigest) {
+        // The OMS root digest covers file digests in order, not names, so compare the file list too.
+        const existingFiles = (JSON.parse(existing.manifest_json) as { files: unknown }).files;
+        if (existing.manifest_digest !== manifest.rootDigest || JSON.stringify(existingFiles) !== JSON.stringify(manifest.files)) {
           throw new StewardError('version_exists', `${input.org}/${input.model}@${body.version} already exists with different content (manifest sha256:${existing.manifest_digest}); versions are immutable, push a new version`, {
             existingDigest: existing.manifest_digest,
             pushedDigest: manifest.rootDigest,
