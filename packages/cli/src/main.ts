@@ -16,6 +16,7 @@ import * as datasets from './commands/datasets.js';
 import * as lineage from './commands/lineage.js';
 import * as rings from './commands/rings.js';
 import * as ops from './commands/ops.js';
+import * as update from './commands/update.js';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -29,7 +30,7 @@ export function buildProgram(io: Io): Command {
     .option('--org <org>', 'org to act in (or STEWARD_ORG; default "default")')
     .exitOverride()
     .configureOutput({ writeErr: (s) => io.err(s.trimEnd()), writeOut: (s) => io.out(s.trimEnd()) });
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, datasets, lineage, rings, ops]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, ops]) mod.register(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

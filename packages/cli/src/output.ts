@@ -43,7 +43,11 @@ export class Progress {
   ) {}
 
   add(n: number): void {
-    this.done += n;
+    this.set(this.done + n);
+  }
+
+  set(done: number): void {
+    this.done = done;
     if (!this.io.isTTY) return;
     const now = Date.now();
     if (now - this.last < 100 && this.done < this.total) return;

@@ -330,6 +330,9 @@ describe.each(DB_KINDS)('HTTP API on %s', (kind) => {
       expect(denied.status).toBe(403);
       const ok = await srv.api('PATCH', '/api/v1/orgs/default/models/carls', { token: maintainerToken, body: { riskTier: 'high', owners: ['carl', 'maya'] } });
       expect(ok.json).toMatchObject({ riskTier: 'high', owners: ['carl', 'maya'] });
+      const ghost = await srv.api('PATCH', '/api/v1/orgs/default/models/carls', { token: maintainerToken, body: { owners: ['carl', 'ghost'] } });
+      expect(ghost.status).toBe(400);
+      expect(ghost.json.error.message).toBe('owners: "ghost" not a member of org "default"');
     });
   });
 

@@ -90,7 +90,7 @@ export function register(program: Command, io: Io): void {
         ignorePaths: opts.ignore,
         onProgress: (done, total) => {
           hashProgress ??= new Progress(io, 'hashing  ', total);
-          hashProgress.add(done - (hashProgress as unknown as { done: number }).done);
+          hashProgress.set(done);
         },
       }).catch((err: unknown) => {
         if (err instanceof StewardError) throw new CliError(`${dir}: ${err.message}`, 2);

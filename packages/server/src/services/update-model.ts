@@ -1,4 +1,4 @@
-import type { Model, RiskTier } from '@steward/domain';
+import { type Model, type RiskTier, StewardError } from '@steward/domain';
 import { audit, authorize, type ServiceContext } from './context.js';
 import { findModel, modelView } from './views.js';
 
@@ -12,6 +12,18 @@ export interface UpdateModelInput {
 export async function updateModel({ ctx, input }: { ctx: ServiceContext; input: UpdateModelInput }): Promise<Model> {
   const scope = authorize(ctx, input.org, 'model.update');
   return ctx.db.transaction().execute(async (trx) => {
+    if (input.patch.owners !== undefined && input.patch.owners.length > 0) {
+      const members = await trx
+        .selectFrom('users as u')
+        .innerJoin('org_members as m', 'm.user_id', 'u.id')
+        .select('u.name')
+        .where('m.org_id', '=', scope.orgId)
+        .where('u.name', 'in', input.patch.owners)
+        .execute();
+      const known = new Set(members.map((m) => m.name));
+      const unknown = input.patch.owners.filter((o) => !known.has(o));
+      if (unknown.length > 0) throw new StewardError('bad_request', `owners: ${unknown.map((u) => `"${u}"`).join(', ')} not a member of org "${input.org}"`, { field: 'owners', unknown });
+    }
     const before = await findModel(trx, scope.orgId, input.model);
     const set: Partial<typeof before> = {};
     const p = input.patch;
