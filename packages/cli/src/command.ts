@@ -1,3 +1,5 @@
+import { StewardError } from '@steward/domain';
+import { CliError } from './errors.js';
 import type { Command } from 'commander';
 import { resolveTarget } from './config.js';
 import { StewardClient } from './client.js';
@@ -22,4 +24,14 @@ export function connect(cmd: Command, io: Io): Connected {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Runs a local argument parser; its StewardError becomes a usage error (exit 2). */
+export function parseArg<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof StewardError) throw new CliError(err.message, 2);
+    throw err;
+  }
 }

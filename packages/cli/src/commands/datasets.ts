@@ -12,7 +12,7 @@ import {
   parseDatasetRef,
 } from '@steward/domain';
 import { enc } from '../client.js';
-import { connect } from '../command.js';
+import { connect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
 import { type Io, printJson, table } from '../output.js';
 import { listAll } from './list.js';
@@ -42,12 +42,7 @@ export function register(program: Command, io: Io): void {
     .option('--description <text>', 'what the data is')
     .option('--json', 'machine-readable output')
     .action(async (refText: string, opts: RegisterOpts, cmd: Command) => {
-      let ref;
-      try {
-        ref = parseDatasetRef(refText, 'datasets register');
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const ref = parseArg(() => parseDatasetRef(refText, 'datasets register'));
       if (!LicenseSchema.safeParse(opts.license).success) throw new CliError(`--license: "${opts.license}" is not an SPDX license expression (e.g. Apache-2.0, CC-BY-4.0, MIT OR Apache-2.0) or "other"`, 2);
       if (opts.sensitivity && !SensitivitySchema.safeParse(opts.sensitivity).success) throw new CliError(`--sensitivity: "${opts.sensitivity}" is not one of ${SensitivitySchema.options.join(', ')}`, 2);
       if (opts.digest && !/^sha256:[0-9a-f]{64}$/.test(opts.digest)) throw new CliError(`--digest: "${opts.digest}" must be sha256:<64 lowercase hex>`, 2);
@@ -92,12 +87,7 @@ export function register(program: Command, io: Io): void {
     .description('show one dataset version')
     .option('--json', 'machine-readable output')
     .action(async (refText: string, opts: { json?: boolean }, cmd: Command) => {
-      let ref;
-      try {
-        ref = parseDatasetRef(refText, 'datasets show');
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const ref = parseArg(() => parseDatasetRef(refText, 'datasets show'));
       const { client, org } = connect(cmd, io);
       const d = await client.json('GET', `/api/v1/orgs/${enc(org)}/datasets/${enc(ref.name)}/versions/${enc(ref.version)}`, DatasetSchema);
       if (opts.json) return printJson(io, d);

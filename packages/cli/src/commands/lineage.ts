@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { type Lineage, LineageSchema, parseModelVersionRef } from '@steward/domain';
 import { enc } from '../client.js';
-import { connect } from '../command.js';
-import { CliError } from '../errors.js';
+import { connect, parseArg } from '../command.js';
 import { type Io, printJson } from '../output.js';
 
 export function register(program: Command, io: Io): void {
@@ -11,12 +10,7 @@ export function register(program: Command, io: Io): void {
     .description('print the ancestry (datasets, base models, code) and descendants of ORG/NAME@VERSION')
     .option('--json', 'the graph as JSON (nodes and edges)')
     .action(async (refText: string, opts: { json?: boolean }, cmd: Command) => {
-      let r;
-      try {
-        r = parseModelVersionRef(refText, 'lineage');
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const r = parseArg(() => parseModelVersionRef(refText, 'lineage'));
       const { client } = connect(cmd, io);
       const g = await client.json('GET', `/api/v1/orgs/${enc(r.org)}/models/${enc(r.model)}/versions/${enc(r.ref)}/lineage`, LineageSchema);
       if (opts.json) return printJson(io, g);

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { ModelSchema, VersionSummarySchema, pageOf, parseModelRef } from '@steward/domain';
 import type { z } from 'zod';
 import { enc, type StewardClient } from '../client.js';
-import { connect } from '../command.js';
-import { CliError } from '../errors.js';
+import { connect, parseArg } from '../command.js';
 import { type Io, formatBytes, printJson, table } from '../output.js';
 
 /** Follows nextCursor until the listing is complete. */
@@ -40,12 +39,7 @@ export function register(program: Command, io: Io): void {
     .description('list the versions of ORG/NAME, newest first')
     .option('--json', 'machine-readable output')
     .action(async (modelText: string, opts: { json?: boolean }, cmd: Command) => {
-      let m;
-      try {
-        m = parseModelRef(modelText, 'versions');
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const m = parseArg(() => parseModelRef(modelText, 'versions'));
       const { client } = connect(cmd, io);
       const versions = await listAll(client, `/api/v1/orgs/${enc(m.org)}/models/${enc(m.model)}/versions`, VersionSummarySchema);
       if (opts.json) return printJson(io, versions);

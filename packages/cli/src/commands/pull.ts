@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { rootDigestOf, sha256File } from '@steward/attest';
 import { StewardError, VersionSchema, parseModelVersionRef, validateModelPath } from '@steward/domain';
 import { enc, type StewardClient } from '../client.js';
-import { connect } from '../command.js';
+import { connect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
 import { type Io, Progress, formatBytes, printJson } from '../output.js';
 
@@ -19,12 +19,7 @@ export function register(program: Command, io: Io): void {
     .description('download ORG/NAME@VERSION (or @RING) into DIR, verifying every file digest before reporting success')
     .option('--json', 'print the version pulled as JSON')
     .action(async (refText: string, dir: string, opts: { json?: boolean }, cmd: Command) => {
-      let ref;
-      try {
-        ref = parseModelVersionRef(refText, 'pull');
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const ref = parseArg(() => parseModelVersionRef(refText, 'pull'));
       const { client } = connect(cmd, io);
       const v = await client.json('GET', `/api/v1/orgs/${enc(ref.org)}/models/${enc(ref.model)}/versions/${enc(ref.ref)}`, VersionSchema);
       // Never trust paths from the network: validate each and keep it inside DIR.

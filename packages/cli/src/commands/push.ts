@@ -14,7 +14,7 @@ import {
   parseModelVersionRef,
 } from '@steward/domain';
 import { ApiError, enc, type StewardClient } from '../client.js';
-import { collect, connect } from '../command.js';
+import { collect, connect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
 import { type Io, Progress, formatBytes, printJson } from '../output.js';
 
@@ -34,15 +34,6 @@ interface PushOptions {
   riskTier?: string;
   tag: string[];
   json?: boolean;
-}
-
-function usage(fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof StewardError) throw new CliError(err.message, 2);
-    throw err;
-  }
 }
 
 export function register(program: Command, io: Io): void {
@@ -65,7 +56,7 @@ export function register(program: Command, io: Io): void {
     .action(async (dir: string, opts: PushOptions, cmd: Command) => {
       let model = { org: '', model: '' };
       const datasets: { name: string; version: string; relation: 'trained_on' | 'evaluated_on' }[] = [];
-      usage(() => {
+      parseArg(() => {
         model = parseModelRef(opts.model, '--model');
         const v = SemverSchema.safeParse(opts.version);
         if (!v.success) throw new StewardError('bad_request', `--version: "${opts.version}" ${v.error.issues[0]?.message}`);

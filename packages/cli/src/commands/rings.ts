@@ -1,18 +1,14 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { RingAtResponseSchema, RingHistoryEntrySchema, RingPointerSchema, pageOf, parseModelRef } from '@steward/domain';
+import { RingAtResponseSchema, RingHistoryEntrySchema, RingPointerSchema, parseModelRef } from '@steward/domain';
 import { enc } from '../client.js';
-import { connect } from '../command.js';
+import { connect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
 import { type Io, printJson, table } from '../output.js';
 import { listAll } from './list.js';
 
 function model(text: string, where: string) {
-  try {
-    return parseModelRef(text, where);
-  } catch (err) {
-    throw new CliError((err as Error).message, 2);
-  }
+  return parseArg(() => parseModelRef(text, where));
 }
 
 export function register(program: Command, io: Io): void {
@@ -77,5 +73,4 @@ export function register(program: Command, io: Io): void {
       ]))
         io.out(line);
     });
-  void pageOf;
 }

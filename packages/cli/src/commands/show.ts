@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { ModelSchema, type Version, VersionSchema, parseModelRef, parseModelVersionRef } from '@steward/domain';
 import { enc } from '../client.js';
-import { connect } from '../command.js';
-import { CliError } from '../errors.js';
+import { connect, parseArg } from '../command.js';
 import { type Io, formatBytes, printJson, table } from '../output.js';
 
 export function register(program: Command, io: Io): void {
@@ -13,12 +12,7 @@ export function register(program: Command, io: Io): void {
     .action(async (refText: string, opts: { json?: boolean }, cmd: Command) => {
       const { client } = connect(cmd, io);
       if (!refText.includes('@')) {
-        let m;
-        try {
-          m = parseModelRef(refText, 'show');
-        } catch (err) {
-          throw new CliError((err as Error).message, 2);
-        }
+        const m = parseArg(() => parseModelRef(refText, 'show'));
         const model = await client.json('GET', `/api/v1/orgs/${enc(m.org)}/models/${enc(m.model)}`, ModelSchema);
         if (opts.json) return printJson(io, model);
         io.out(`${model.org}/${model.name}`);
@@ -31,12 +25,7 @@ export function register(program: Command, io: Io): void {
         for (const [ring, version] of Object.entries(model.rings)) io.out(`    ${ring.padEnd(12)} ${version ?? '-'}`);
         return;
       }
-      let r;
-      try {
-        r = parseModelVersionRef(refText, 'show');
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const r = parseArg(() => parseModelVersionRef(refText, 'show'));
       const v = await client.json('GET', `/api/v1/orgs/${enc(r.org)}/models/${enc(r.model)}/versions/${enc(r.ref)}`, VersionSchema);
       if (opts.json) return printJson(io, v);
       printVersion(io, v);

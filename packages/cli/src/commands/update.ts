@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ModelSchema, RiskTierSchema, parseModelRef } from '@steward/domain';
 import { enc } from '../client.js';
-import { collect, connect } from '../command.js';
+import { collect, connect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
 import { type Io, printJson } from '../output.js';
 
@@ -15,12 +15,7 @@ export function register(program: Command, io: Io): void {
     .option('--tag <tag>', 'tag; repeatable; replaces the list', collect, [])
     .option('--json', 'machine-readable output')
     .action(async (modelText: string, opts: { description?: string; riskTier?: string; owner: string[]; tag: string[]; json?: boolean }, cmd: Command) => {
-      let m;
-      try {
-        m = parseModelRef(modelText, 'update');
-      } catch (err) {
-        throw new CliError((err as Error).message, 2);
-      }
+      const m = parseArg(() => parseModelRef(modelText, 'update'));
       if (opts.riskTier && opts.riskTier !== 'none' && !RiskTierSchema.safeParse(opts.riskTier).success) {
         throw new CliError(`--risk-tier: "${opts.riskTier}" is not one of ${RiskTierSchema.options.join(', ')} or none`, 2);
       }

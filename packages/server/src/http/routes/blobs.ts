@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import { BlobParamsSchema, BlobUploadResponseSchema, MissingBlobsBodySchema, MissingBlobsResponseSchema, OrgParamsSchema, StewardError } from '@steward/domain';
 import { defineRoute } from '../route.js';
 import { findMissingBlobs } from '../../services/find-missing-blobs.js';
@@ -71,4 +70,3 @@ export const blobRoutes = [
     },
   }),
 ];
-void z;

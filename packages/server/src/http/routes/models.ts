@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   LineageSchema,
   ModelParamsSchema,
@@ -104,4 +103,3 @@ export const modelRoutes = [
     handler: ({ ctx, input }) => getLineage({ ctx, input: input.params }),
   }),
 ];
-void z;
