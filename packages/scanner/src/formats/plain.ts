@@ -1,0 +1,75 @@
+/**
+ * Content that is not a model format: JSON documents, text, Python source, and the catch-all
+ * `data`. These handlers run after every model format had its chance to claim the bytes.
+ */
+import type { FormatHandler } from '../context.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isText(head: Buffer): boolean {
+  if (head.includes(0)) return false;
+  // A multi-byte character may be cut at the end of the head; allow up to 3 trailing bytes.
+  for (let cut = 0; cut < 4 && cut <= head.length; cut++) {
+    try {
+      utf8.decode(head.subarray(0, head.length - cut));
+      return true;
+    } catch {
+      // try a shorter prefix
+    }
+  }
+  return false;
+}
+
+const PY_LINE = /^(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+|def\s+\w+\s*\(|class\s+\w+\s*[(:]|@\w+|if\s+__name__\s*==)/m;
+
+/** JSON objects and arrays (configs, vocabularies). Embedded templates are the template handler's job. */
+export const jsonHandler: FormatHandler = {
+  id: 'json',
+  detect: (head) => {
+    const t = head.toString('utf8').trimStart();
+    return (t.startsWith('{') || t.startsWith('[')) && isText(head);
+  },
+  async scan() {
+    // Plain data for every loader we know; nothing to execute.
+  },
+};
+
+/**
+ * Python source beside the weights runs when a loader trusts remote code (`trust_remote_code=True`
+ * in transformers). It cannot be proved safe, so it is `unknown` and reviewed like code.
+ */
+export const pythonSourceHandler: FormatHandler = {
+  id: 'python-source',
+  // Content decides; among text files a `.py` name is enough (a tie-break, not a format claim).
+  detect: (head, _size, name) => isText(head) && (name.endsWith('.py') || PY_LINE.test(head.toString('utf8'))),
+  async scan(_ctx, _source, report) {
+    report.findings.push({
+      ruleId: 'code.python-source',
+      severity: 'medium',
+      verdict: 'unknown',
+      message: 'Python source in the model; it runs when the model is loaded with trust_remote_code. Review it like code.',
+    });
+  },
+};
+
+export const textHandler: FormatHandler = {
+  id: 'text',
+  detect: (head) => isText(head),
+  async scan() {
+    // Text (model cards, vocabularies, licenses) is read, never executed, by model loaders.
+  },
+};
+
+/** Catch-all: bytes no handler recognized. No known loader executes them as code. */
+export const dataHandler: FormatHandler = {
+  id: 'data',
+  detect: () => true,
+  async scan(_ctx, _source, report) {
+    report.findings.push({
+      ruleId: 'format.unrecognized',
+      severity: 'info',
+      verdict: 'safe',
+      message: 'not a recognized model or archive format (and not a pickle); treated as opaque data',
+    });
+  },
+};
