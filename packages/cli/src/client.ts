@@ -23,6 +23,7 @@ export interface ClientOptions {
   token: string;
 }
 
+const IDLE_TIMEOUT_MS = 120_000;
 const agentOpts = { keepAlive: true, maxSockets: 16 };
 const httpAgent = new http.Agent(agentOpts);
 const httpsAgent = new https.Agent(agentOpts);
@@ -49,6 +50,8 @@ export class StewardClient {
         resolve,
       );
       req.on('error', (err) => reject(new CliError(`cannot reach ${this.opts.server}: ${err.message}`, 2)));
+      // A stalled server (or a download that stops mid-way) must fail, not hang forever.
+      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no data from ${this.opts.server} for ${IDLE_TIMEOUT_MS / 1000} s`)));
       if (init.body === undefined) req.end();
       else if (Buffer.isBuffer(init.body)) req.end(init.body);
       else {
