@@ -17,6 +17,9 @@ import * as lineage from './commands/lineage.js';
 import * as rings from './commands/rings.js';
 import * as ops from './commands/ops.js';
 import * as update from './commands/update.js';
+import * as scan from './commands/scan.js';
+import * as rescan from './commands/rescan.js';
+import * as allowlist from './commands/allowlist.js';
 
 export const CLI_VERSION = '0.1.0';
 
@@ -30,7 +33,7 @@ export function buildProgram(io: Io): Command {
     .option('--org <org>', 'org to act in (or STEWARD_ORG; default "default")')
     .exitOverride()
     .configureOutput({ writeErr: (s) => io.err(s.trimEnd()), writeOut: (s) => io.out(s.trimEnd()) });
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, ops]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops]) mod.register(program, io);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -51,7 +54,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return 2;
     }
     if (err instanceof CliError) {
-      io.err(`steward: error: ${err.message}`);
+      if (err.message) io.err(`steward: error: ${err.message}`);
       const d = err.details as { issues?: { field: string; message: string }[]; missing?: string[] } | undefined;
       if (d?.issues) for (const i of d.issues.slice(1)) io.err(`  ${i.field}: ${i.message}`);
       return err.exitCode;

@@ -161,6 +161,35 @@ export const LineageDatasetSchema = z.object({
   sensitivity: SensitivitySchema,
 });
 
+// ---- scanning ----
+export const ScanVerdictSchema = z.enum(['safe', 'unknown', 'inconclusive', 'unsafe']);
+export const ScanStatusSchema = z.object({
+  id: z.string(),
+  status: z.enum(['pending', 'running', 'done', 'failed']),
+  trigger: z.enum(['push', 'rescan']),
+  verdict: ScanVerdictSchema.nullable(),
+  summary: z
+    .object({ files: z.number().int(), members: z.number().int(), safe: z.number().int(), unknown: z.number().int(), inconclusive: z.number().int(), unsafe: z.number().int() })
+    .nullable(),
+  allowlist: z.array(z.string()),
+  scannerVersion: z.string().nullable(),
+  error: z.string().nullable(),
+  requestedAt: IsoDateSchema,
+  requestedBy: z.string(),
+  startedAt: IsoDateSchema.nullable(),
+  finishedAt: IsoDateSchema.nullable(),
+});
+export const ScanReportResponseSchema = ScanStatusSchema.extend({
+  report: z.record(z.string(), z.unknown()).nullable().describe('The scanner report (docs/scanner.md), when done'),
+});
+/** `module.name` or `module.*` (a whole module); Python identifiers separated by dots. */
+export const AllowlistEntryTextSchema = z
+  .string()
+  .max(512)
+  .regex(/^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.(?:[A-Za-z_]\w*|\*)$/, 'must be module.name or module.* (for example sklearn.linear_model._base.LinearRegression)');
+export const AllowlistEntrySchema = z.object({ entry: z.string(), reason: z.string(), addedBy: z.string(), addedAt: IsoDateSchema });
+export const AddAllowlistEntryBodySchema = z.object({ entry: AllowlistEntryTextSchema, reason: z.string().min(1).max(2000) });
+
 export const VersionSchema = z.object({
   id: z.string(),
   org: z.string(),
@@ -175,6 +204,7 @@ export const VersionSchema = z.object({
   baseModel: z.string().nullable(),
   datasets: z.array(LineageDatasetSchema),
   card: ModelCardSchema.nullable(),
+  scan: ScanStatusSchema.nullable().describe('The newest scan of this version'),
   rings: z.array(z.string()),
   createdAt: IsoDateSchema,
   createdBy: z.string(),
@@ -293,3 +323,5 @@ export type CreatedToken = z.infer<typeof CreatedTokenSchema>;
 export type User = z.infer<typeof UserSchema>;
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 export type ManifestWire = z.infer<typeof ManifestSchema>;
+export type ScanStatus = z.infer<typeof ScanStatusSchema>;
+export type AllowlistEntry = z.infer<typeof AllowlistEntrySchema>;

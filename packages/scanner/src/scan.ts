@@ -182,6 +182,30 @@ export async function scanPaths(engine: ScanEngine, paths: string[], options: Sc
   return buildReport(files, options);
 }
 
+export interface SourceToScan {
+  source: ByteSource;
+  /** Display path (a manifest path for a stored version). */
+  path: string;
+  /** Known SHA-256 of the whole content, if any. */
+  sha256?: string;
+}
+
+/** Scans already-open sources (a stored model version's blobs), each with its own time budget. */
+export async function scanSources(engine: ScanEngine, items: SourceToScan[], options: ScanOptions = {}): Promise<ScanReport> {
+  const scan = new Scan(engine, options);
+  const files: FileReport[] = [];
+  try {
+    for (const item of items) {
+      const r = await scan.scanSource(item.source, item.path, path.posix.basename(item.path), 0, Date.now() + scan.limits.timeBudgetMs);
+      if (item.sha256) r.sha256 = item.sha256;
+      files.push(r);
+    }
+  } finally {
+    await scan.cleanup();
+  }
+  return buildReport(files, options);
+}
+
 /** Scans bytes already in memory (tests, small uploads). */
 export async function scanBuffer(engine: ScanEngine, buf: Buffer, displayPath: string, options: ScanOptions = {}): Promise<FileReport> {
   const scan = new Scan(engine, options);

@@ -8,18 +8,22 @@ import { buildApp } from './http/app.js';
 import { bootstrap } from './services/bootstrap.js';
 import { collectGarbage } from './services/run-gc.js';
 import type { Deps } from './services/context.js';
+import { EventBus } from './events.js';
+import { ScanQueue } from './scanning/queue.js';
+import { defaultEngine, type ScanEngine } from '@steward/scanner';
 
 export interface RunningServer {
   url: string;
   app: FastifyInstance;
   deps: Deps;
+  scans: ScanQueue;
   /** The admin token when this start generated it (print once); null otherwise. */
   generatedToken: string | null;
   close(): Promise<void>;
 }
 
 /** Opens storage, migrates, bootstraps an empty database, listens, and schedules garbage collection. */
-export async function startServer(config: ServerConfig, opts: { log?: (line: string) => void; logger?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, opts: { log?: (line: string) => void; logger?: boolean; scanEngine?: ScanEngine } = {}): Promise<RunningServer> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   fs.mkdirSync(config.dataDir, { recursive: true });
   const store = await openDatabase(config.database);
@@ -27,13 +31,19 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     await store.close();
     throw err;
   });
-  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now: () => new Date() };
+  const events = new EventBus();
+  // Deps and the queue refer to each other: the queue runs scans with deps, services wake the queue.
+  const scanRef: { queue: ScanQueue | null } = { queue: null };
+  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now: () => new Date(), events, cache: store.cache, scans: { wake: () => scanRef.queue?.wake() } };
   const boot = await bootstrap({ deps });
   const https = config.tlsCert && config.tlsKey ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } : undefined;
   const app = await buildApp(deps, {
     logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
     https,
   });
+  const queue = new ScanQueue(deps, opts.scanEngine ?? defaultEngine(), events, app.log);
+  scanRef.queue = queue;
+  await queue.start();
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -58,9 +68,11 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     app,
     deps,
     generatedToken: boot.generatedToken,
+    scans: queue,
     close: async () => {
       if (gcTimer) clearInterval(gcTimer);
       await app.close();
+      await queue.stop();
       await blobs.close();
       await store.close();
     },

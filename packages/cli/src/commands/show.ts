@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ModelSchema, type Version, VersionSchema, parseModelRef, parseModelVersionRef } from '@steward/domain';
+import { ModelSchema, ScanReportResponseSchema, type Version, VersionSchema, parseModelRef, parseModelVersionRef } from '@steward/domain';
 import { enc } from '../client.js';
 import { connect, parseArg } from '../command.js';
 import { type Io, formatBytes, printJson, table } from '../output.js';
@@ -26,9 +26,14 @@ export function register(program: Command, io: Io): void {
         return;
       }
       const r = parseArg(() => parseModelVersionRef(refText, 'show'));
-      const v = await client.json('GET', `/api/v1/orgs/${enc(r.org)}/models/${enc(r.model)}/versions/${enc(r.ref)}`, VersionSchema);
+      const base = `/api/v1/orgs/${enc(r.org)}/models/${enc(r.model)}/versions/${enc(r.ref)}`;
+      const v = await client.json('GET', base, VersionSchema);
       if (opts.json) return printJson(io, v);
       printVersion(io, v);
+      if (v.scan?.status === 'done' && v.scan.verdict !== 'safe') {
+        const s = await client.json('GET', `${base}/scan?id=${enc(v.scan.id)}`, ScanReportResponseSchema);
+        for (const line of scanProblems(s.report)) io.out(`    ${line}`);
+      }
     });
 }
 
@@ -37,6 +42,7 @@ export function printVersion(io: Io, v: Version): void {
   io.out(`  manifest:  sha256:${v.manifestDigest} (model-signing files, sha256)`);
   io.out(`  pushed:    ${v.createdAt} by ${v.createdBy}`);
   io.out(`  rings:     ${v.rings.join(', ') || '-'}`);
+  io.out(`  scan:      ${scanLine(v)}`);
   io.out(`  base:      ${v.baseModel ?? '-'}`);
   io.out(`  source:    ${v.sourceRepo ?? '-'}${v.sourceCommit ? ` @ ${v.sourceCommit}` : ''}`);
   io.out(`  datasets:  ${v.datasets.map((d) => `${d.name}@${d.version} (${d.relation}, ${d.license}, ${d.sensitivity})`).join('; ') || '-'}`);
@@ -60,4 +66,33 @@ export function printVersion(io: Io, v: Version): void {
   } else {
     io.out('  model card: none (add a README.md with Hugging Face front matter)');
   }
+}
+
+function scanLine(v: Version): string {
+  const s = v.scan;
+  if (!s) return 'not scanned';
+  if (s.status === 'pending' || s.status === 'running') return `${s.status} (requested ${s.requestedAt})`;
+  if (s.status === 'failed') return `failed: ${s.error ?? 'unknown error'}`;
+  const sum = s.summary;
+  return `${s.verdict?.toUpperCase()} at ${s.finishedAt}${sum ? ` (${sum.files} files, ${sum.members} members; ${sum.unsafe} unsafe, ${sum.inconclusive} inconclusive, ${sum.unknown} unknown)` : ''}${s.allowlist.length ? `; org allowlist: ${s.allowlist.join(', ')}` : ''}`;
+}
+
+interface ReportNode {
+  path: string;
+  verdict: string;
+  findings: { ruleId: string; severity: string; verdict: string; message: string }[];
+  imports?: { module: string; name: string; verdict: string }[];
+  children?: ReportNode[];
+}
+
+/** The findings and imports that made the verdict, at most 20 lines. */
+export function scanProblems(report: Record<string, unknown> | null): string[] {
+  const out: string[] = [];
+  const visit = (n: ReportNode) => {
+    for (const f of n.findings) if (f.verdict !== 'safe') out.push(`${f.verdict.toUpperCase()} ${n.path}: ${f.ruleId}: ${f.message}`);
+    for (const i of n.imports ?? []) if (i.verdict !== 'safe') out.push(`${i.verdict.toUpperCase()} ${n.path}: imports ${i.module}.${i.name}`);
+    for (const c of n.children ?? []) visit(c);
+  };
+  for (const f of ((report?.files as ReportNode[] | undefined) ?? [])) visit(f);
+  return out.length > 20 ? [...out.slice(0, 20), `... ${out.length - 20} more (steward show --json, or GET .../scan)`] : out;
 }

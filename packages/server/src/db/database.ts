@@ -4,13 +4,16 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
+import { ReadCache, WriteObserverPlugin } from './read-cache.js';
 import * as m0001 from './migrations/0001_initial.js';
+import * as m0002 from './migrations/0002_scans.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 /** Migrations are compiled into the program, in order; names never change once released. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_scans': m0002,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -25,11 +28,32 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 export interface Store {
   db: Kysely<DB>;
   kind: DatabaseConfig['kind'];
+  /** Present on SQLite, where this process makes every write (see ReadCache). */
+  cache: ReadCache | null;
   close(): Promise<void>;
+}
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, and preparing is a
+ * fifth of a simple read's CPU. Queries are built from a fixed set of shapes, so the cache stays small.
+ */
+function cachePreparedStatements(sqlite: Database.Database, max = 2000): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let stmt = cache.get(source);
+    if (!stmt) {
+      stmt = prepare(source);
+      if (cache.size >= max) cache.clear();
+      cache.set(source, stmt);
+    }
+    return stmt;
+  }) as typeof sqlite.prepare;
 }
 
 export async function openDatabase(config: DatabaseConfig): Promise<Store> {
   let db: Kysely<DB>;
+  let cache: ReadCache | null = null;
   if (config.kind === 'sqlite') {
     if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
     const sqlite = new Database(config.file);
@@ -37,7 +61,10 @@ export async function openDatabase(config: DatabaseConfig): Promise<Store> {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    cachePreparedStatements(sqlite);
+    const readCache = new ReadCache();
+    cache = readCache;
+    db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new WriteObserverPlugin(() => readCache.bump())] });
   } else {
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -50,5 +77,5 @@ export async function openDatabase(config: DatabaseConfig): Promise<Store> {
     const what = failed ? `migration ${failed.migrationName} failed` : 'migration failed';
     throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return { db, kind: config.kind, close: () => db.destroy() };
+  return { db, kind: config.kind, cache, close: () => db.destroy() };
 }

@@ -87,6 +87,26 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+/** One scan of one version (pending -> running -> done|failed); rescans add rows, the newest is current. */
+export interface ScanReportsTable {
+  id: string;
+  version_id: string;
+  status: string;
+  trigger: string;
+  verdict: string | null;
+  summary_json: string | null;
+  report_json: string | null;
+  /** The org allowlist entries the scan used, so a report says what it was judged against. */
+  allowlist_json: string;
+  scanner_version: string | null;
+  error: string | null;
+  requested_at: string;
+  requested_by: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+export interface ScannerAllowlistTable { org_id: string; entry: string; reason: string; added_by: string; added_at: string }
+
 export interface DB {
   orgs: OrgsTable;
   users: UsersTable;
@@ -101,4 +121,6 @@ export interface DB {
   rings: RingsTable;
   ring_history: RingHistoryTable;
   audit_events: AuditEventsTable;
+  scan_reports: ScanReportsTable;
+  scanner_allowlist: ScannerAllowlistTable;
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import helmet from '@fastify/helmet';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { StewardError } from '@steward/domain';
 import type { ZodType } from 'zod';
@@ -9,6 +8,7 @@ import type { Deps, ServiceContext } from '../services/context.js';
 import { hashToken } from '../auth/tokens.js';
 import { fromZodError, sendError } from './errors.js';
 import { buildOpenApi } from './openapi.js';
+import { securityHeaders } from './security-headers.js';
 import type { RouteDef } from './route.js';
 import { identityRoutes } from './routes/identity.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -16,14 +16,37 @@ import { modelRoutes } from './routes/models.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { ringRoutes } from './routes/rings.js';
 import { opsRoutes } from './routes/ops.js';
+import { scanRoutes } from './routes/scans.js';
 
-export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...opsRoutes];
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes];
 
 export const STEWARD_VERSION = '0.1.0';
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   https?: { key: Buffer; cert: Buffer } | undefined;
+}
+
+const serialized = new WeakMap<object, string>();
+const authHashes = new WeakMap<FastifyRequest, string>();
+
+/**
+ * SHA-256 of the bearer token (what api_tokens stores), or of the whole header when it is not a
+ * bearer token; computed once per request, since rate limiting and authentication both need it.
+ */
+function authHash(req: FastifyRequest): string | null {
+  const auth = req.headers.authorization;
+  if (!auth) return null;
+  let h = authHashes.get(req);
+  if (h === undefined) {
+    h = hashToken(/^Bearer\s+(\S+)$/i.exec(auth)?.[1] ?? auth);
+    authHashes.set(req, h);
+  }
+  return h;
+}
+
+function isStream(v: object): boolean {
+  return typeof (v as { pipe?: unknown }).pipe === 'function';
 }
 
 function parseWith<T>(schema: ZodType<T> | undefined, value: unknown, where: 'params' | 'query' | 'body'): T {
@@ -44,18 +67,18 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
     ...(opts.https ? { https: opts.https } : {}),
   } as FastifyServerOptions);
 
-  await app.register(helmet, {
-    // An API and its JSON: no inline scripts or frames anywhere.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    hsts: Boolean(opts.https),
+  const headers = securityHeaders({ https: Boolean(opts.https) });
+  app.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(rateLimit, {
     max: deps.config.rateLimitMax,
     timeWindow: deps.config.rateLimitWindowMs,
     // Limits apply per token (hashed so the secret never sits in memory maps), else per client address.
     keyGenerator: (req) => {
-      const auth = req.headers.authorization;
-      return auth ? `t:${hashToken(auth)}` : `ip:${req.ip}`;
+      const h = authHash(req);
+      return h ? `t:${h}` : `ip:${req.ip}`;
     },
     errorResponseBuilder: (_req, context) => {
       const err = new StewardError('rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`, { retryAfter: context.after });
@@ -89,7 +112,7 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
       method: route.method,
       url: route.url,
       handler: async (req, reply) => {
-        const actor = await authenticate({ deps, input: { authorization: req.headers.authorization } });
+        const actor = await authenticate({ deps, input: { authorization: req.headers.authorization, tokenHash: authHash(req) } });
         const input = {
           params: parseWith(route.params, req.params, 'params'),
           query: parseWith(route.query, req.query, 'query'),
@@ -100,7 +123,14 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
         // The documented status by default; a handler may still choose another (e.g. 200 for an idempotent no-op).
         reply.code(route.response.status);
         const result = await route.handler({ ctx, input, req, reply });
-        return reply.sent ? reply : result;
+        if (reply.sent || result === undefined || result === null || typeof result !== 'object' || isStream(result)) return reply.sent ? reply : result;
+        // Cached results are the same object on every hit; serialize each one once.
+        let body = serialized.get(result);
+        if (body === undefined) {
+          body = JSON.stringify(result);
+          serialized.set(result, body);
+        }
+        return reply.type('application/json; charset=utf-8').send(body);
       },
     });
   }

@@ -4,20 +4,31 @@ import type { Actor, Deps } from './context.js';
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** A resolved token, reused until any write (revocation, role change...) or its expiry. */
+interface CachedActor {
+  actor: Actor;
+  expiresAt: number | null;
+  lastUsedAt: number;
+}
+
 /** Resolves a bearer token to its user and memberships; 401 for anything missing, unknown, revoked or expired. */
-export async function authenticate({ deps, input }: { deps: Deps; input: { authorization: string | undefined } }): Promise<Actor> {
+export async function authenticate({ deps, input }: { deps: Deps; input: { authorization: string | undefined; tokenHash?: string | null } }): Promise<Actor> {
   const header = input.authorization;
   if (!header) throw new StewardError('unauthenticated', 'missing bearer token (Authorization: Bearer <token>)');
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   if (!m?.[1]) throw new StewardError('unauthenticated', 'malformed Authorization header; expected "Bearer <token>"');
+  const tokenHash = input.tokenHash ?? hashToken(m[1]);
+  const now = deps.now();
+  const cached = deps.cache?.get<CachedActor>(`actor:${tokenHash}`);
+  if (cached && (cached.expiresAt === null || cached.expiresAt > now.getTime()) && now.getTime() - cached.lastUsedAt <= LAST_USED_RESOLUTION_MS) return cached.actor;
+  const gen = deps.cache?.generation ?? 0;
   const row = await deps.db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
     .select(['t.id as token_id', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id as user_id', 'u.name as user_name', 'u.disabled_at'])
-    .where('t.token_hash', '=', hashToken(m[1]))
+    .where('t.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row) throw new StewardError('unauthenticated', 'unknown token');
-  const now = deps.now();
   if (row.revoked_at) throw new StewardError('unauthenticated', 'token has been revoked');
   if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) throw new StewardError('unauthenticated', 'token has expired');
   if (row.disabled_at) throw new StewardError('unauthenticated', 'user is disabled');
@@ -27,14 +38,21 @@ export async function authenticate({ deps, input }: { deps: Deps; input: { autho
     .select(['o.id', 'o.name', 'm.role'])
     .where('m.user_id', '=', row.user_id)
     .execute();
-  // Recording every use would turn each read into a write; minute resolution is enough to spot stale tokens.
-  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) > LAST_USED_RESOLUTION_MS) {
-    await deps.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
-  }
-  return {
+  const actor: Actor = {
     userId: row.user_id,
     userName: row.user_name,
     tokenId: row.token_id,
     memberships: new Map(members.map((o) => [o.name, { orgId: o.id, role: o.role as Role }])),
   };
+  // Recording every use would turn each read into a write; minute resolution is enough to spot stale tokens.
+  let lastUsedAt = row.last_used_at ? Date.parse(row.last_used_at) : 0;
+  if (now.getTime() - lastUsedAt > LAST_USED_RESOLUTION_MS) {
+    await deps.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
+    lastUsedAt = now.getTime();
+    // That write moved the generation on; this actor was read before it and is still current.
+    deps.cache?.set(`actor:${tokenHash}`, deps.cache.generation, { actor, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, lastUsedAt });
+  } else {
+    deps.cache?.set(`actor:${tokenHash}`, gen, { actor, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, lastUsedAt });
+  }
+  return actor;
 }

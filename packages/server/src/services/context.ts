@@ -4,6 +4,8 @@ import { type Permission, type Role, StewardError, roleAllows } from '@steward/d
 import type { BlobStore } from '../blobs/types.js';
 import type { DB } from '../db/schema.js';
 import type { ServerConfig } from '../config.js';
+import type { EventBus } from '../events.js';
+import type { ReadCache } from '../db/read-cache.js';
 
 export interface Actor {
   userId: string;
@@ -19,6 +21,11 @@ export interface Deps {
   blobs: BlobStore;
   config: ServerConfig;
   now: () => Date;
+  events: EventBus;
+  /** Background scanning; `wake` after committing a pending scan row. */
+  scans: { wake(): void };
+  /** Derived-read cache, invalidated by any write; null when other processes may write (Postgres). */
+  cache: ReadCache | null;
 }
 
 /** What every service verb receives: dependencies, the authenticated actor, and the request id. */

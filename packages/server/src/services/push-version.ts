@@ -3,6 +3,7 @@ import { type PushVersionBody, StewardError, parseModelVersionRef, roleAllows } 
 import { audit, authorize, isUniqueViolation, newId, type ServiceContext } from './context.js';
 import { possessedDigests } from './blob-possession.js';
 import { readModelCard } from './read-model-card.js';
+import { requestScan } from '../scanning/queue.js';
 import { findModel, resolveVersion, versionView } from './views.js';
 import type { Version } from '@steward/domain';
 
@@ -137,6 +138,7 @@ export async function pushVersion({ ctx, input }: { ctx: ServiceContext; input: 
           .values([...unique.values()].map((d) => ({ version_id: versionRow.id, dataset_id: d.id, relation: d.relation })))
           .execute();
       }
+      await requestScan(trx, { versionId: versionRow.id, orgId: scope.orgId, trigger: 'push', requestedBy: ctx.actor.userName, now });
       await audit(trx, ctx, {
         orgId: scope.orgId,
         action: 'version.pushed',
@@ -158,11 +160,15 @@ export async function pushVersion({ ctx, input }: { ctx: ServiceContext; input: 
       return { created: true, modelCreated, version: await versionView(trx, input.org, scope.orgId, model, versionRow) };
     });
 
+  let result: PushVersionResult;
   try {
-    return await attempt();
+    result = await attempt();
   } catch (err) {
     // A concurrent push of the same model or version won the race: re-run, which now sees its row.
-    if (isUniqueViolation(err)) return attempt();
-    throw err;
+    if (!isUniqueViolation(err)) throw err;
+    result = await attempt();
   }
+  // The scan row was committed with the version; the response does not wait for the scan.
+  if (result.created) ctx.scans.wake();
+  return result;
 }

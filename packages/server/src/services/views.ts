@@ -3,6 +3,7 @@ import { type Kysely } from 'kysely';
 import { type LineageRelation, type Model, type Sensitivity, StewardError, type Version, semverCompare } from '@steward/domain';
 import type { DB, ModelsTable, ModelVersionsTable } from '../db/schema.js';
 import { parseJson, type Tx } from './context.js';
+import { latestScan, scanStatusView } from '../scanning/scan-view.js';
 
 type Db = Kysely<DB> | Tx;
 
@@ -102,6 +103,7 @@ export async function versionView(db: Db, orgName: string, orgId: string, model:
     baseModel,
     datasets: datasets.map((d) => ({ name: d.name, version: d.version, relation: d.relation as LineageRelation, license: d.license, sensitivity: d.sensitivity as Sensitivity })),
     card: parseJson(v.card_json, null),
+    scan: await latestScan(db, v.id).then((r) => (r ? scanStatusView(r) : null)),
     rings: ptrs.filter((p) => p.versionId === v.id).map((p) => p.ring),
     createdAt: v.created_at,
     createdBy: v.created_by,
