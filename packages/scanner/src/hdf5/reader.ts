@@ -401,6 +401,7 @@ async function readDenseAttributes(c: Ctx, heapRel: number, btreeRel: number): P
   const heapAt = c.abs(heapRel, 'fractal heap');
   const h = await c.read(heapAt, Math.min(256, c.src.size - heapAt), 'fractal heap header');
   if (h.subarray(0, 4).toString('latin1') !== 'FRHP') throw new Hdf5Error('fractal heap without FRHP signature', heapAt);
+  if (h.length < 22 + 12 * L + 3 * O + 12) throw new Hdf5Error('truncated fractal heap header', heapAt);
   let p = 5;
   const idLen = h.readUInt16LE(p);
   const ioFilterLen = h.readUInt16LE(p + 2);
