@@ -426,7 +426,7 @@ export function analyzeKerasConfig(root: JsonValue, origin: KerasOrigin = {}): K
     const key = `${ruleId}\0${path}\0${message}`;
     if (seen.has(key) || findings.length >= 500) return;
     seen.add(key);
-    findings.push({ ruleId, severity, verdict, message, location: { path: prefix + (path || '(root)') } });
+    findings.push({ ruleId, severity, verdict, message, location: { path: path ? prefix + path : prefix ? prefix.replace(/\.$/, '') : '(root)' } });
   };
 
   const checkModule = (module: string, what: string, path: string) => {

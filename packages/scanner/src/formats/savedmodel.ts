@@ -22,6 +22,10 @@
  *   `saver_def.filename_tensor_name` feed, a Const the loader overrides; TF2: a function argument);
  *   they are not flagged then. A constant path reads or writes a file the model author chose.
  * - `savedmodel.malformed` (unknown), `savedmodel.limit` (inconclusive).
+ * - tf.keras SavedModels keep each layer's Keras config as JSON: in `keras_metadata.pb` (its own
+ *   handler below) or, in older ones, in `object_graph_def.nodes[].user_object.metadata`. The
+ *   tf.keras loader revives layers from it (a Lambda's bytecode included), so that JSON goes
+ *   through the Keras config analysis (formats/keras.ts: `keras.lambda-layer` etc.).
  * Not flagged: InitializeTableFromTextFile (vocabulary assets, path fed from the assets folder),
  * image/audio decoders, and ops of custom op libraries (a SavedModel that needs one fails to load
  * unless the user loads the library).
@@ -31,6 +35,7 @@ import { classifyProtoHead } from '../protobuf/detect.js';
 import { type PbField, PbReader, ProtoError, ProtoLimit, WIRE_LEN } from '../protobuf/reader.js';
 import type { ByteSource } from '../source.js';
 import type { FileReport, Finding } from '../types.js';
+import { analyzeKerasJsonText } from './keras.js';
 
 interface OpRule {
   rule: string;
@@ -125,6 +130,7 @@ class SavedModelWalk {
   nodes = 0;
   functions = 0;
   metaGraphs = 0;
+  kerasObjects = 0;
   tags: string[][] = [];
   tfVersion = '';
   saverFilenameTensors = new Set<string>();
@@ -173,6 +179,9 @@ class SavedModelWalk {
         case 2:
           await this.graphDef(r.sub(len(f, 'MetaGraphDef.graph_def')), `${path}.graph_def${graphs++ ? `#${graphs}` : ''}`);
           break;
+        case 7:
+          await this.objectGraph(r.sub(len(f, 'MetaGraphDef.object_graph_def')), `${path}.object_graph_def`);
+          break;
         case 3: {
           const s = r.sub(len(f, 'MetaGraphDef.saver_def'));
           await this.fields(s, async (g) => {
@@ -185,6 +194,41 @@ class SavedModelWalk {
       }
     });
     this.tags.push(tags);
+  }
+
+  /** SavedObjectGraph.nodes[].user_object {identifier, metadata}: legacy tf.keras layer configs. */
+  async objectGraph(r: PbReader, path: string): Promise<void> {
+    let i = 0;
+    await this.fields(r, async (f) => {
+      if (f.num !== 1) return;
+      const nodePath = `${path}.nodes[${i++}]`;
+      const n = r.sub(len(f, 'SavedObjectGraph.nodes'));
+      await this.fields(n, async (g) => {
+        if (g.num !== 4) return;
+        const u = n.sub(len(g, 'SavedObject.user_object'));
+        let identifier = '';
+        let metadata: PbField | null = null;
+        await this.fields(u, async (h) => {
+          if (h.num === 1 && h.wire === WIRE_LEN) identifier = await u.string(h, 256);
+          else if (h.num === 3) metadata = len(h, 'SavedUserObject.metadata');
+        });
+        if (metadata) await this.kerasMetadata(u, metadata, identifier, `${nodePath}.user_object.metadata`);
+      });
+    });
+  }
+
+  /** Runs the Keras config analysis on a layer/model metadata JSON string. */
+  async kerasMetadata(r: PbReader, field: PbField, identifier: string, path: string): Promise<void> {
+    this.kerasObjects++;
+    if (field.length > this.ctx.limits.maxTextBytes) {
+      this.add({ ruleId: 'savedmodel.limit', severity: 'medium', verdict: 'inconclusive', message: `Keras metadata of ${field.length} bytes is over the text limit; not analyzed`, location: { path, offset: field.offset } });
+      return;
+    }
+    const text = (await r.bytes(field, this.ctx.limits.maxTextBytes))?.toString('utf8') ?? '';
+    if (text.trim() === '') return;
+    const res = analyzeKerasJsonText(text, { prefix: `${path}.`, checkTime: () => this.ctx.checkTime() });
+    for (const f of res.findings) this.add({ ...f, location: { ...f.location, offset: field.offset } });
+    void identifier;
   }
 
   async graphDef(r: PbReader, path: string): Promise<void> {
@@ -327,6 +371,7 @@ class SavedModelWalk {
       nodes: this.nodes,
       functions: this.functions,
       distinctOps: this.opCounts.size,
+      ...(this.kerasObjects ? { kerasObjects: this.kerasObjects } : {}),
       sensitiveOps: Object.fromEntries(flagged),
     };
   }
@@ -412,4 +457,44 @@ export const savedModelHandler: FormatHandler = {
   id: 'tf-savedmodel',
   detect: (head, size, nameHint) => classifyProtoHead(head, size, nameHint) === 'savedmodel',
   scan: scanSavedModel,
+};
+
+/**
+ * tf.keras `keras_metadata.pb` (SavedMetadata: nodes[] {node_id, node_path, identifier, metadata})
+ * beside `saved_model.pb`: every node's metadata JSON goes through the Keras config analysis.
+ */
+export async function scanKerasMetadata(ctx: ScanContext, source: ByteSource, report: FileReport): Promise<void> {
+  const walk = new SavedModelWalk(ctx, report);
+  try {
+    const r = PbReader.open(source);
+    let i = 0;
+    await walk.fields(r, async (f) => {
+      if (f.num !== 1) return;
+      const n = r.sub(len(f, 'SavedMetadata.nodes'));
+      const base = `nodes[${i++}]`;
+      let path = '';
+      let identifier = '';
+      let metadata: PbField | null = null;
+      await walk.fields(n, async (g) => {
+        if (g.num === 3 && g.wire === WIRE_LEN) path = await n.string(g, 256);
+        else if (g.num === 4 && g.wire === WIRE_LEN) identifier = await n.string(g, 256);
+        else if (g.num === 5) metadata = len(g, 'SavedObject.metadata');
+      });
+      if (metadata) await walk.kerasMetadata(n, metadata, identifier, `${base}${path ? `(${path})` : ''}.metadata`);
+    });
+  } catch (err) {
+    if (err instanceof ProtoError) {
+      report.findings.push({ ruleId: 'savedmodel.malformed', severity: 'medium', verdict: 'unknown', message: `malformed keras_metadata.pb: ${err.message}; findings before it are listed`, location: { offset: err.offset } });
+    } else if (err instanceof ProtoLimit) {
+      report.findings.push({ ruleId: 'savedmodel.limit', severity: 'medium', verdict: 'inconclusive', message: err.message, location: { offset: err.offset } });
+    } else throw err;
+  }
+  walk.flushCaps();
+  report.details = { kind: 'keras-metadata', kerasObjects: walk.kerasObjects };
+}
+
+export const kerasMetadataHandler: FormatHandler = {
+  id: 'tf-savedmodel',
+  detect: (head, size, nameHint) => classifyProtoHead(head, size, nameHint) === 'keras-metadata',
+  scan: scanKerasMetadata,
 };

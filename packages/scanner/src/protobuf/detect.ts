@@ -15,7 +15,7 @@
  */
 import { type HeadField, headFields, ProtoError, WIRE_LEN, WIRE_VARINT } from './reader.js';
 
-export type ProtoModelKind = 'onnx' | 'savedmodel';
+export type ProtoModelKind = 'onnx' | 'savedmodel' | 'keras-metadata';
 
 /** ModelProto field number -> wire type (onnx.proto, IR version 10). */
 const MODEL_FIELDS = new Map<number, number>([
@@ -71,7 +71,35 @@ function metaGraphShape(head: Buffer, f: HeadField): 'no' | 'yes' | 'graph' {
   return fields.some((g) => g.num === 2) ? 'graph' : 'yes';
 }
 
-/** Classifies the head of a file as an ONNX model, a SavedModel, or neither. */
+/** SavedObject (keras_metadata.pb) fields: node_id, node_path, identifier, metadata, version. */
+const SAVED_OBJECT_FIELDS = new Map<number, number>([
+  [2, WIRE_VARINT],
+  [3, WIRE_LEN],
+  [4, WIRE_LEN],
+  [5, WIRE_LEN],
+  [6, WIRE_LEN],
+]);
+
+/**
+ * A tf.keras `keras_metadata.pb` (SavedMetadata: repeated SavedObject nodes = 1): every top-level
+ * field is field 1, each payload reads as a SavedObject, and a `_tf_keras` identifier is seen.
+ */
+function isKerasMetadata(head: Buffer, fields: HeadField[]): boolean {
+  if (!fields.every((f) => f.num === 1 && f.wire === WIRE_LEN)) return false;
+  let sawIdentifier = false;
+  for (const f of fields) {
+    const end = Math.min(head.length, f.offset + f.length);
+    const inner = collect(head, f.offset, end, f.offset + f.length);
+    if (!inner) return false;
+    for (const g of inner) {
+      if (SAVED_OBJECT_FIELDS.get(g.num) !== g.wire) return false;
+      if (g.num === 4 && head.subarray(g.offset, Math.min(end, g.offset + g.length)).toString('latin1').startsWith('_tf_keras')) sawIdentifier = true;
+    }
+  }
+  return sawIdentifier;
+}
+
+/** Classifies the head of a file as an ONNX model, a SavedModel, tf.keras metadata, or neither. */
 export function classifyProtoHead(head: Buffer, size: number, nameHint: string): ProtoModelKind | null {
   if (head.length === 0) return null;
   const first = head[0]!;
@@ -80,6 +108,7 @@ export function classifyProtoHead(head: Buffer, size: number, nameHint: string):
   const end = Math.min(head.length, size);
   const fields = collect(head, 0, end, size);
   if (!fields || fields.length === 0) return null;
+  if (isKerasMetadata(head, fields)) return 'keras-metadata';
   const last = fields[fields.length - 1]!;
   const continues = last.cut || end < size;
 

@@ -4,14 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onnxHandler } from '../../src/formats/onnx.js';
 import { dataHandler, jsonHandler, textHandler } from '../../src/formats/plain.js';
-import { savedModelHandler } from '../../src/formats/savedmodel.js';
+import { kerasMetadataHandler, savedModelHandler } from '../../src/formats/savedmodel.js';
 import type { ScanEngine } from '../../src/scan.js';
 import { type FuzzResult, runFuzz } from './mutate.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 export const onnxFuzzEngine: ScanEngine = {
-  handlers: [onnxHandler, savedModelHandler, jsonHandler, textHandler, dataHandler],
+  handlers: [onnxHandler, savedModelHandler, kerasMetadataHandler, jsonHandler, textHandler, dataHandler],
   allowlist: () => ({ classify: () => ({ verdict: 'unknown', reason: 'fuzz' }) }),
 };
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { onnxHandler } from '../../src/formats/onnx.js';
 import { dataHandler, jsonHandler, textHandler } from '../../src/formats/plain.js';
-import { savedModelHandler } from '../../src/formats/savedmodel.js';
+import { kerasMetadataHandler, savedModelHandler } from '../../src/formats/savedmodel.js';
 import { scanBuffer, type ScanEngine } from '../../src/scan.js';
 import { encode, M, S, V } from '../onnx/pb-encode.js';
 
@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const fx = (name: string) => path.join(here, 'fixtures', name);
 
 export const engine: ScanEngine = {
-  handlers: [onnxHandler, savedModelHandler, jsonHandler, textHandler, dataHandler],
+  handlers: [onnxHandler, savedModelHandler, kerasMetadataHandler, jsonHandler, textHandler, dataHandler],
   allowlist: () => ({ classify: () => ({ verdict: 'unknown', reason: 'test' }) }),
 };
 
@@ -73,5 +73,19 @@ describe('SavedModel', () => {
     const r2 = await scanBuffer(engine, sm, 'saved_model.pb');
     expect(ruleSet(r2)).toEqual(['savedmodel.file-access', 'savedmodel.malformed']);
     expect(r2.verdict).toBe('unsafe');
+  });
+
+  it('tf.keras metadata: keras_metadata.pb and the legacy object graph are analyzed as Keras configs', async () => {
+    const benign = await scanFixture('keras_metadata-benign.pb', 'keras_metadata.pb');
+    expect(benign).toMatchObject({ format: 'tf-savedmodel', verdict: 'safe', findings: [], details: { kind: 'keras-metadata', kerasObjects: 2 } });
+    const bad = await scanFixture('keras_metadata-lambda.pb', 'whatever.bin');
+    expect(bad.format).toBe('tf-savedmodel');
+    expect(bad.verdict).toBe('unsafe');
+    expect(ruleSet(bad)).toEqual(['keras.lambda-layer']);
+    expect(bad.findings[0]?.location?.path).toBe('nodes[2](root.layer-1).metadata');
+    const og = await scanFixture('object-graph-lambda.pb');
+    expect(og.verdict).toBe('unsafe');
+    expect(ruleSet(og)).toEqual(['keras.lambda-layer']);
+    expect(og.findings[0]?.location?.path).toBe('meta_graphs[0].object_graph_def.nodes[1].user_object.metadata');
   });
 });
