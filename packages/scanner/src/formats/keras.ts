@@ -560,7 +560,7 @@ export function analyzeKerasJsonText(text: string, origin: KerasOrigin = {}): Ke
       return { parsed: false, keras: true, details: {}, findings: [{ ruleId: 'keras.limit', severity: 'medium', verdict: 'inconclusive', message: `config JSON has ${err.message}; not analyzed`, ...(at ? { location: { path: at } } : {}) }] };
     }
     if (err instanceof JsonSyntaxError) {
-      return { parsed: false, keras: /"class_name"/.test(text), details: {}, findings: [{ ruleId: 'keras.malformed', severity: 'medium', verdict: 'unknown', message: `config is not valid JSON (${err.message}); it cannot be analyzed`, ...(at ? { location: { path: at } } : {}) }] };
+      return { parsed: false, keras: CLASS_NAME_TEXT.test(text), details: {}, findings: [{ ruleId: 'keras.malformed', severity: 'medium', verdict: 'unknown', message: `config is not valid JSON (${err.message}); it cannot be analyzed`, ...(at ? { location: { path: at } } : {}) }] };
     }
     throw err;
   }
@@ -601,14 +601,20 @@ export function looksLikeJsonObject(head: Buffer): boolean {
   return /^\{\s*(?:"|\}|$)/.test(t);
 }
 
-const CLASS_NAME_NEEDLES = [Buffer.from('class_name', 'utf8'), Buffer.from('class_name', 'utf16le'), Buffer.from('\0c\0l\0a\0s\0s\0_\0n\0a\0m\0e', 'latin1')];
+/**
+ * `class_name` as it may appear in JSON text: each character literal or as a `\u00XX` escape
+ * (`"class\u005fname"` is the same key to Python's json). Case-insensitive, so over-inclusive.
+ */
+export const CLASS_NAME_TEXT = new RegExp([...'class_name'].map((ch) => `(?:${ch}|\\\\u00${ch.charCodeAt(0).toString(16)})`).join(''), 'i');
 
+/** Streams a (large, UTF-8) JSON document looking for `class_name` in any escaped form. */
 async function mentionsClassName(source: ByteSource): Promise<boolean> {
-  let tail = Buffer.alloc(0);
+  let tail = '';
+  const dec = new TextDecoder('utf-8');
   for await (const chunk of source.chunks()) {
-    const b = Buffer.concat([tail, chunk]);
-    if (CLASS_NAME_NEEDLES.some((n) => b.includes(n))) return true;
-    tail = b.subarray(Math.max(0, b.length - 64));
+    const text = tail + dec.decode(chunk, { stream: true });
+    if (CLASS_NAME_TEXT.test(text)) return true;
+    tail = text.slice(-128);
   }
   return false;
 }
@@ -625,6 +631,8 @@ export const kerasConfigHandler: FormatHandler = {
   detect: (head) => looksLikeJsonObject(head),
   async scan(ctx: ScanContext, source: ByteSource, report: FileReport): Promise<void> {
     if (source.size > ctx.limits.maxTextBytes) {
+      const enc = detectJsonEncoding(await source.read(0, 4));
+      if (enc !== 'utf-8' && enc !== 'utf-8-sig') throw new LimitExceeded('maxTextBytes', `${enc} JSON document of ${source.size} bytes is larger than the ${ctx.limits.maxTextBytes}-byte limit`);
       if (await mentionsClassName(source)) {
         throw new LimitExceeded('maxTextBytes', `JSON document of ${source.size} bytes mentions class_name (a possible Keras config) and is larger than the ${ctx.limits.maxTextBytes}-byte limit`);
       }
@@ -634,6 +642,8 @@ export const kerasConfigHandler: FormatHandler = {
     const sha = createHash('sha256').update(buf).digest('hex');
     report.sha256 = sha;
     const text = decodeJsonBytes(buf);
+    // Keras needs a class_name key: JSON without one (in any escaped form) is plain data, not parsed.
+    if (!CLASS_NAME_TEXT.test(text)) return;
     const res = analyzeKerasJsonText(text, { checkTime: () => ctx.checkTime() });
     if (!res.keras) return;
     report.findings.push(...res.findings);

@@ -86,6 +86,16 @@ describe('Keras config.json', () => {
     expect(o.verdict).toBe('safe');
   });
 
+  it('class_name written with \\u escapes is still a Keras config', async () => {
+    const text = JSON.stringify({ module: 'keras', class_name: 'Sequential', config: { layers: [{ module: 'keras.layers', class_name: 'Lambda', config: {} }] } }).replace(/class_name/g, 'class\\u005Fname');
+    expect(text).not.toContain('class_name');
+    const r = await scanBuffer(engine, Buffer.from(text), 'config.json');
+    expect(r.verdict).toBe('unsafe');
+    expect(ruleSet(r)).toEqual(['keras.lambda-layer']);
+    const big = Buffer.from(JSON.stringify({ pad: 'x'.repeat(5000), k: 'Lambda' }).replace('"k"', '"cl\\u0061ss_name"'));
+    expect((await scanBuffer(engine, big, 'config.json', { limits: { maxTextBytes: 1000 } })).verdict).toBe('inconclusive');
+  });
+
   it('a JSON document over maxTextBytes is inconclusive only when it mentions class_name', async () => {
     const big = Buffer.from(JSON.stringify({ pad: 'x'.repeat(5000), class_name: 'Lambda' }));
     const r = await scanBuffer(engine, big, 'config.json', { limits: { maxTextBytes: 1000 } });
