@@ -17,7 +17,7 @@
  *   `onnx.limit` (inconclusive). Findings made before the error are kept.
  */
 import type { FormatHandler, ScanContext } from '../context.js';
-import { classifyProtoHead } from '../protobuf/detect.js';
+import { classifyProtoHead, onnxEvidence } from '../protobuf/detect.js';
 import { asInt64, type PbField, PbReader, ProtoError, ProtoLimit, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader.js';
 import type { ByteSource } from '../source.js';
 import type { FileReport, Finding } from '../types.js';
@@ -120,7 +120,11 @@ class OnnxWalk {
   async fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {
     for (let f = await r.next(); f; f = await r.next()) {
       if ((++this.fieldsSeen & 0x3ff) === 0) this.ctx.checkTime();
-      await visit(f);
+      try {
+        await visit(f);
+      } catch (err) {
+        if (!(err instanceof SkipField)) throw err;
+      }
     }
   }
 
@@ -399,8 +403,11 @@ function intValue(v: number | bigint | undefined): number | string {
   return typeof v === 'number' ? v : asInt64(v).toString();
 }
 
+/** Thrown to skip a known field number with another wire type: protobuf parsers keep it as an unknown field. */
+class SkipField extends Error {}
+
 function expectLen(f: PbField, what: string): PbField {
-  if (f.wire !== WIRE_LEN) throw new ProtoError(`${what} has wire type ${f.wire}, expected a length-delimited field`, f.tagOffset);
+  if (f.wire !== WIRE_LEN) throw new SkipField(what);
   return f;
 }
 
@@ -414,13 +421,31 @@ async function opset(r: PbReader): Promise<{ domain: string; version: number | s
   return { domain, version };
 }
 
+/**
+ * The head showed only ModelProto-shaped fields (no graph yet) and the full parse says this is no
+ * ONNX model: protobuf cannot parse it, or it has no graph. ONNX loaders refuse such a file, so it is
+ * reported as unrecognized data, like the catch-all handler does, instead of a malformed model.
+ */
+function notAModel(report: FileReport, why: string): void {
+  report.format = 'data';
+  report.findings.length = 0;
+  report.details = undefined;
+  report.findings.push({ ruleId: 'format.unrecognized', severity: 'info', verdict: 'safe', message: `not a recognized model or archive format (looked like an ONNX protobuf, but ${why}); treated as opaque data` });
+}
+
 /** Scans an ONNX ModelProto in `source`, adding findings and details to `report`. */
 export async function scanOnnx(ctx: ScanContext, source: ByteSource, report: FileReport): Promise<void> {
+  const head = await source.read(0, 4096);
+  const weak = onnxEvidence(head, source.size, '') === 'weak';
   const walk = new OnnxWalk(ctx, report);
   try {
     await walk.model(PbReader.open(source));
-    if (walk.graphs === 0) report.findings.push({ ruleId: 'onnx.malformed', severity: 'medium', verdict: 'unknown', message: 'ModelProto without a graph' });
+    if (walk.graphs === 0) {
+      if (weak) return notAModel(report, 'it has no graph');
+      report.findings.push({ ruleId: 'onnx.malformed', severity: 'medium', verdict: 'unknown', message: 'ModelProto without a graph' });
+    }
   } catch (err) {
+    if (err instanceof ProtoError && weak && walk.graphs === 0) return notAModel(report, `protobuf cannot parse it: ${err.message}`);
     if (err instanceof ProtoError) {
       report.findings.push({ ruleId: 'onnx.malformed', severity: 'medium', verdict: 'unknown', message: `malformed ONNX protobuf: ${err.message}; findings before it are listed`, location: { offset: err.offset } });
     } else if (err instanceof ProtoLimit) {

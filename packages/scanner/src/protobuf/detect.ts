@@ -48,27 +48,37 @@ function collect(buf: Buffer, start: number, end: number, logicalEnd: number): H
   }
 }
 
-function parsesAsGraph(head: Buffer, f: HeadField, size: number): boolean {
+/**
+ * Protobuf parsers skip fields they do not know (and known field numbers with another wire type),
+ * so detection tolerates them too: a leading unknown field must not hide a model. Known fields
+ * that are messages must parse as the message, or the loader would refuse the file.
+ */
+
+/** A GraphProto head: 'no' when it cannot be one, 'yes' when a known graph field is seen, 'weak' otherwise. */
+function graphShape(head: Buffer, f: HeadField, size: number): 'no' | 'weak' | 'yes' {
   const end = Math.min(head.length, f.offset + f.length);
   const fields = collect(head, f.offset, end, f.offset + Math.min(f.length, size));
-  if (!fields) return false;
-  return fields.every((g) => GRAPH_FIELDS.has(g.num) && g.wire === WIRE_LEN);
+  if (!fields) return 'no';
+  return fields.some((g) => GRAPH_FIELDS.has(g.num) && g.wire === WIRE_LEN) ? 'yes' : 'weak';
 }
 
-function parsesAsOpset(head: Buffer, f: HeadField): boolean {
-  if (f.cut) return true;
+/** An OperatorSetIdProto: 'no', 'yes' (has a version), or 'weak'. */
+function opsetShape(head: Buffer, f: HeadField): 'no' | 'weak' | 'yes' {
+  if (f.cut) return 'weak';
   const fields = collect(head, f.offset, f.offset + f.length, f.offset + f.length);
-  return fields !== null && fields.every((g) => (g.num === 1 && g.wire === WIRE_LEN) || (g.num === 2 && g.wire === WIRE_VARINT));
+  if (!fields) return 'no';
+  return fields.some((g) => g.num === 2 && g.wire === WIRE_VARINT) ? 'yes' : 'weak';
 }
 
-/** Does a field-2 payload read as a MetaGraphDef? Returns 'graph' when a graph_def is seen. */
+/** Does a field-2 payload read as a MetaGraphDef? 'graph' when a graph_def is seen. */
 function metaGraphShape(head: Buffer, f: HeadField): 'no' | 'yes' | 'graph' {
   if (f.length === 0) return 'no';
   const end = Math.min(head.length, f.offset + f.length);
   const fields = collect(head, f.offset, end, f.offset + f.length);
   if (!fields || fields.length === 0) return 'no';
-  if (!fields.every((g) => METAGRAPH_FIELDS.has(g.num) && g.wire === WIRE_LEN)) return 'no';
-  return fields.some((g) => g.num === 2) ? 'graph' : 'yes';
+  const known = fields.filter((g) => METAGRAPH_FIELDS.has(g.num) && g.wire === WIRE_LEN);
+  if (known.length === 0) return 'no';
+  return known.some((g) => g.num === 2) ? 'graph' : 'yes';
 }
 
 /** SavedObject (keras_metadata.pb) fields: node_id, node_path, identifier, metadata, version. */
@@ -99,12 +109,20 @@ function isKerasMetadata(head: Buffer, fields: HeadField[]): boolean {
   return sawIdentifier;
 }
 
+let lastStrength: 'strong' | 'weak' = 'strong';
+
+/** Whether the head shows a graph (or ir_version + opset_import), or only ModelProto-shaped fields. */
+export function onnxEvidence(head: Buffer, size: number, nameHint: string): 'strong' | 'weak' | null {
+  if (classifyProtoHead(head, size, nameHint) !== 'onnx') return null;
+  return lastStrength;
+}
+
 /** Classifies the head of a file as an ONNX model, a SavedModel, tf.keras metadata, or neither. */
 export function classifyProtoHead(head: Buffer, size: number, nameHint: string): ProtoModelKind | null {
   if (head.length === 0) return null;
   const first = head[0]!;
-  // Cheap reject: the first tag must be a varint or LEN field with a small field number.
-  if ((first & 7) !== WIRE_VARINT && (first & 7) !== WIRE_LEN) return null;
+  // Cheap reject: the first tag's wire type (its low 3 bits) must open a field.
+  if ((first & 7) === 4 || (first & 7) > 5) return null;
   const end = Math.min(head.length, size);
   const fields = collect(head, 0, end, size);
   if (!fields || fields.length === 0) return null;
@@ -112,53 +130,58 @@ export function classifyProtoHead(head: Buffer, size: number, nameHint: string):
   const last = fields[fields.length - 1]!;
   const continues = last.cut || end < size;
 
-  // SavedModel shape: fields 1 (varint) and 2 (MetaGraphDef) only.
-  const onlyOneTwo = fields.every((f) => (f.num === 1 && f.wire === WIRE_VARINT) || (f.num === 2 && f.wire === WIRE_LEN));
+  // ONNX: known ModelProto fields with their wire types; message fields must parse.
+  let onnxPossible = true;
+  let strict = true;
+  let graph = false;
+  let opset = false;
+  let ir = false;
+  let onnxOnly = false;
+  for (const f of fields) {
+    if (MODEL_FIELDS.get(f.num) !== f.wire) {
+      strict = false; // skipped by the parser
+      continue;
+    }
+    if (f.num === 1) ir = true;
+    else if (f.num === 7) {
+      const g = graphShape(head, f, size);
+      if (g === 'no') onnxPossible = false;
+      else if (g === 'yes') graph = true;
+    } else if (f.num === 8) {
+      const o = opsetShape(head, f);
+      if (o === 'no') onnxPossible = false;
+      else if (o === 'yes') opset = true;
+    } else if (f.num !== 2) onnxOnly = true;
+  }
+  const strong = graph || (ir && opset);
+  // Weak: only ModelProto fields, the head ends inside one (a huge doc string or name first). The
+  // handler then lets the full parse decide (a file protobuf cannot parse is no model at all).
+  const onnx = onnxPossible && (strong || (strict && continues && (ir || onnxOnly)));
+  lastStrength = strong ? 'strong' : 'weak';
+
+  // SavedModel: field 2 messages must parse as MetaGraphDef; at least one must show its fields.
+  let smPossible = true;
   let meta: 'no' | 'yes' | 'graph' = 'no';
-  if (onlyOneTwo) {
-    for (const f of fields) {
-      if (f.num !== 2) continue;
-      const s = metaGraphShape(head, f);
-      if (s === 'no') {
-        meta = 'no';
-        break;
-      }
-      if (meta !== 'graph') meta = s;
+  for (const f of fields) {
+    if (f.num !== 2 || f.wire !== WIRE_LEN) continue;
+    const s = metaGraphShape(head, f);
+    if (s === 'no') {
+      smPossible = false;
+      break;
     }
+    if (meta !== 'graph') meta = s;
   }
+  const savedModel = smPossible && meta !== 'no';
 
-  // ONNX shape.
-  let onnx = fields.every((f) => MODEL_FIELDS.get(f.num) === f.wire);
-  let sawOnnxOnly = false;
-  let sawGraph = false;
-  if (onnx) {
-    for (const f of fields) {
-      if (f.num === 7) {
-        if (!parsesAsGraph(head, f, size)) {
-          onnx = false;
-          break;
-        }
-        sawGraph = true;
-      } else if (f.num === 8) {
-        if (!parsesAsOpset(head, f)) {
-          onnx = false;
-          break;
-        }
-      }
-      if (f.num !== 1 && f.num !== 2) sawOnnxOnly = true;
-    }
-    if (onnx && !sawGraph && !sawOnnxOnly && !continues) onnx = false;
-    if (onnx && !sawGraph && !continues && !fields.some((f) => f.num === 8)) onnx = false;
-  }
-
-  if (onnx && sawOnnxOnly) return 'onnx';
-  if (meta !== 'no' && !onnx) return 'savedmodel';
-  if (meta !== 'no' && onnx) {
-    // Both read: only fields 1 and 2, field 2 both a string and a MetaGraphDef. The name breaks the tie.
+  if (onnx && !savedModel) return 'onnx';
+  if (savedModel && !onnx) return 'savedmodel';
+  if (onnx && savedModel) {
+    // Both parse: field 2 reads as a producer name and as a MetaGraphDef. The name breaks the tie.
     const name = nameHint.toLowerCase();
     if (name.endsWith('.onnx') || name.endsWith('.ort')) return 'onnx';
-    if (name.endsWith('.pb') || meta === 'graph') return 'savedmodel';
-    return 'onnx';
+    if (name.endsWith('.pb')) return 'savedmodel';
+    if (graph) return 'onnx';
+    return meta === 'graph' ? 'savedmodel' : 'onnx';
   }
-  return onnx ? 'onnx' : null;
+  return null;
 }

@@ -312,25 +312,29 @@ export interface HeadField extends PbField {
 
 export function* headFields(buf: Buffer, start: number, end: number, logicalEnd: number, allowCut: boolean): Generator<HeadField> {
   let pos = start;
+  const mayCut = allowCut && end < logicalEnd;
   // A varint cut by the end of the head bytes (not of the data) ends the walk quietly.
   const cutVarint = (at: number): boolean => {
-    if (!allowCut || end >= logicalEnd) return false;
+    if (!mayCut) return false;
     for (let i = at; i < end && i < at + 10; i++) if ((buf[i]! & 0x80) === 0) return false;
     return end - at < 10;
   };
+  // Open groups (deprecated wire types 3/4): their inner fields are skipped, as parsers skip them.
+  const groups: number[] = [];
   while (pos < end) {
     const tagOffset = pos;
     if (cutVarint(pos)) return;
     const [tag, tn] = decodeVarint(buf, pos, end, pos);
-    if (typeof tag !== 'number') throw new ProtoError('tag out of range', pos);
+    if (typeof tag !== 'number' || tag > 0xffff_ffff) throw new ProtoError('tag out of range', pos);
     const num = Math.floor(tag / 8);
     const wire = tag & 7;
     if (num === 0) throw new ProtoError('field number 0', pos);
     pos += tn;
+    const inGroup = groups.length > 0;
     if ((wire === WIRE_VARINT || wire === WIRE_LEN) && cutVarint(pos)) return;
     if (wire === WIRE_VARINT) {
       const [v, vn] = decodeVarint(buf, pos, end, pos);
-      yield { num, wire, tagOffset, offset: pos, length: vn, varint: v, cut: false };
+      if (!inGroup) yield { num, wire, tagOffset, offset: pos, length: vn, varint: v, cut: false };
       pos += vn;
     } else if (wire === WIRE_LEN) {
       const [len, ln] = decodeVarint(buf, pos, end, pos);
@@ -338,19 +342,26 @@ export function* headFields(buf: Buffer, start: number, end: number, logicalEnd:
       if (typeof len !== 'number' || pos + len > logicalEnd) throw new ProtoError('length past the end', pos);
       const cut = pos + len > end;
       if (cut && !allowCut) throw new ProtoError('length past the end', pos);
-      yield { num, wire, tagOffset, offset: pos, length: len, cut };
+      if (!inGroup) yield { num, wire, tagOffset, offset: pos, length: len, cut };
       if (cut) return;
       pos += len;
     } else if (wire === WIRE_I32 || wire === WIRE_I64) {
       const n = wire === WIRE_I32 ? 4 : 8;
       if (pos + n > end) {
-        if (allowCut && pos + n <= logicalEnd) return;
+        if (mayCut && pos + n <= logicalEnd) return;
         throw new ProtoError('truncated fixed', pos);
       }
-      yield { num, wire, tagOffset, offset: pos, length: n, cut: false };
+      if (!inGroup) yield { num, wire, tagOffset, offset: pos, length: n, cut: false };
       pos += n;
+    } else if (wire === WIRE_SGROUP) {
+      if (groups.length >= 64) throw new ProtoError('groups nested too deep', tagOffset);
+      if (!inGroup) yield { num, wire, tagOffset, offset: pos, length: 0, cut: false };
+      groups.push(num);
+    } else if (wire === WIRE_EGROUP) {
+      if (groups.pop() !== num) throw new ProtoError('unmatched end-group tag', tagOffset);
     } else {
-      throw new ProtoError(`unsupported wire type ${wire}`, tagOffset);
+      throw new ProtoError(`invalid wire type ${wire}`, tagOffset);
     }
   }
+  if (groups.length > 0 && !mayCut) throw new ProtoError('unterminated group', pos);
 }

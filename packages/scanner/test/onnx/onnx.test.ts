@@ -58,6 +58,19 @@ describe('ONNX detection', () => {
     const docFirst = encode([S(6, 'd'.repeat(10_000)), V(1, 8), graph]);
     expect(classifyProtoHead(docFirst.subarray(0, 4096), docFirst.length, 'a')).toBe('onnx');
   });
+
+  it('unknown fields and groups (which protobuf parsers skip) do not hide a model', () => {
+    const graph = M(7, M(1, S(4, 'Relu'), S(1, 'x'), S(2, 'y')));
+    // field 99 varint, field 7 as a varint (wrong wire type: skipped), a group, then the model.
+    const group = Buffer.from([0x9b, 0x06, 0x08, 0x01, 0x9c, 0x06]); // start group 99, field 1 = 1, end group 99
+    const onnx = Buffer.concat([encode([V(99, 1), V(7, 5)]), group, encode([V(1, 8), graph, M(8, V(2, 13))])]);
+    expect(classifyProtoHead(onnx, onnx.length, 'a')).toBe('onnx');
+    const sm = Buffer.concat([group, encode([V(50, 1), V(1, 1), M(2, S(99, 'x'), M(1, S(4, 'serve')), M(2, M(1, S(1, 'a'), S(2, 'ReadFile'))))])]);
+    expect(classifyProtoHead(sm, sm.length, 'a')).toBe('savedmodel');
+    // A known message field that does not parse makes the file no ONNX model at all.
+    const broken = encode([V(1, 8), S(7, Buffer.from([0x0a, 0x50])), M(8, V(2, 13))]);
+    expect(classifyProtoHead(broken, broken.length, 'a')).toBeNull();
+  });
 });
 
 describe('ONNX benign models', () => {
