@@ -58,11 +58,18 @@ export interface PbField {
 }
 
 const DEFAULT_WINDOW = 64 * 1024;
+const MIN_WINDOW = 512;
 
-/** Random access to a ByteSource through a one-window cache. */
+/**
+ * Random access to a ByteSource through a one-window cache. The window adapts: a read that
+ * continues where the last one ended doubles it (up to `window`), a jump (skipping a tensor
+ * payload) starts again small, so a model with thousands of inline tensors costs a few hundred
+ * bytes per tensor, not a full window.
+ */
 export class PbSource {
   private buf: Buffer = Buffer.alloc(0);
   private bufStart = 0;
+  private next = MIN_WINDOW;
   /** Bytes read from the underlying source (for tests and budgets). */
   bytesRead = 0;
 
@@ -79,7 +86,10 @@ export class PbSource {
   async view(pos: number, n: number): Promise<{ buf: Buffer; at: number; avail: number }> {
     const end = Math.min(this.source.size, pos + n);
     if (pos < this.bufStart || end > this.bufStart + this.buf.length) {
-      const len = Math.max(end - pos, Math.min(this.window, this.source.size - pos));
+      const bufEnd = this.bufStart + this.buf.length;
+      const sequential = pos >= this.bufStart && pos <= bufEnd + 64;
+      this.next = sequential ? Math.min(this.window, this.next * 2) : MIN_WINDOW;
+      const len = Math.max(end - pos, Math.min(this.next, this.source.size - pos));
       this.buf = await this.source.read(pos, len);
       this.bytesRead += this.buf.length;
       this.bufStart = pos;
