@@ -575,10 +575,10 @@ export function analyzeKerasJsonText(text: string, origin: KerasOrigin = {}): Ke
 const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true });
 
 /** Does the head look like a JSON object in any encoding Python's json.loads accepts? */
-export function looksLikeJsonObject(head: Buffer): boolean {
+export function looksLikeJsonObject(head: Buffer, size = head.length): boolean {
   if (head.length === 0) return false;
   const enc = detectJsonEncoding(head);
-  let sample = head.subarray(0, Math.min(head.length, 512));
+  let sample = head;
   if (enc === 'utf-8' || enc === 'utf-8-sig') {
     if (head.includes(0)) return false;
     // Valid UTF-8, allowing a character cut at the end of the head.
@@ -596,6 +596,8 @@ export function looksLikeJsonObject(head: Buffer): boolean {
   if (enc.startsWith('utf-32')) sample = sample.subarray(0, sample.length - (sample.length % 4));
   const text = decodeJsonBytes(sample);
   const t = text.replace(/^[\s\ufeff]+/, '');
+  // Only whitespace so far in a longer file: json.loads skips any amount of it, so must we.
+  if (t === '' && size > head.length && /^[ \t\n\r\ufeff]*$/.test(text)) return true;
   if (!t.startsWith('{')) return false;
   // After the brace: whitespace, then a key or the closing brace.
   return /^\{\s*(?:"|\}|$)/.test(t);
@@ -628,7 +630,7 @@ async function mentionsClassName(source: ByteSource): Promise<boolean> {
  */
 export const kerasConfigHandler: FormatHandler = {
   id: 'json',
-  detect: (head) => looksLikeJsonObject(head),
+  detect: (head, size) => looksLikeJsonObject(head, size),
   async scan(ctx: ScanContext, source: ByteSource, report: FileReport): Promise<void> {
     if (source.size > ctx.limits.maxTextBytes) {
       const enc = detectJsonEncoding(await source.read(0, 4));

@@ -6,7 +6,9 @@ import { hdf5Handler } from '../../src/formats/hdf5.js';
 import { analyzeKerasConfig, decodeJsonBytes, kerasConfigHandler, parsePyJson, type JsonValue } from '../../src/formats/keras.js';
 import { dataHandler, jsonHandler, textHandler } from '../../src/formats/plain.js';
 import { scanBuffer, type ScanEngine } from '../../src/scan.js';
-import type { FileReport } from '../../src/types.js';
+import { findSuperblock } from '../../src/hdf5/reader.js';
+import { BufferSource } from '../../src/source.js';
+import { DEFAULT_LIMITS, type FileReport } from '../../src/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fx = (name: string) => path.join(here, 'fixtures', name);
@@ -94,6 +96,16 @@ describe('Keras config.json', () => {
     expect(ruleSet(r)).toEqual(['keras.lambda-layer']);
     const big = Buffer.from(JSON.stringify({ pad: 'x'.repeat(5000), k: 'Lambda' }).replace('"k"', '"cl\\u0061ss_name"'));
     expect((await scanBuffer(engine, big, 'config.json', { limits: { maxTextBytes: 1000 } })).verdict).toBe('inconclusive');
+  });
+
+  it('whitespace padding longer than the head does not hide a config', async () => {
+    const cfg = fs.readFileSync(fx('lambda-nested.config.json'));
+    const padded = Buffer.concat([Buffer.alloc(10_000, 0x20), cfg]);
+    const r = await scanBuffer(engine, padded, 'config.json');
+    expect(r.verdict).toBe('unsafe');
+    expect(ruleSet(r)).toEqual(['keras.lambda-layer']);
+    // A file of whitespace only is not JSON: nothing to report.
+    expect((await scanBuffer(engine, Buffer.alloc(10_000, 0x20), 'blank.json')).verdict).toBe('safe');
   });
 
   it('a JSON document over maxTextBytes is inconclusive only when it mentions class_name', async () => {
@@ -227,6 +239,18 @@ describe('HDF5 / legacy Keras .h5', () => {
     expect((await scanFixture('lambda-userblock.h5')).details).toMatchObject({ userBlockBytes: 512, superblockVersion: 0 });
     expect((await scanFixture('lambda-latest.h5')).details).toMatchObject({ superblockVersion: 3, objectHeaderVersion: 2 });
     expect((await scanFixture('lambda-dense-attrs.h5')).details).toMatchObject({ denseAttributes: true });
+  });
+
+  it('a superblock past the 4 KiB head is found at scan time (the head-only detection misses it)', async () => {
+    const buf = fs.readFileSync(fx('lambda-userblock4k.h5'));
+    expect(hdf5Handler.detect(buf.subarray(0, 4096), buf.length, 'model.h5')).toBe(false);
+    const src = new BufferSource(buf);
+    expect(await findSuperblock(src)).toBe(4096);
+    const report: FileReport = { path: 'm.h5', format: 'hdf5', size: buf.length, sha256: null, verdict: 'safe', findings: [] };
+    const ctx = { limits: DEFAULT_LIMITS, allowlist: { classify: () => ({ verdict: 'unknown' as const, reason: '' }) }, depth: 0, checkTime() {}, scanChild: () => Promise.reject(new Error('no')), tempDir: () => Promise.reject(new Error('no')) };
+    await hdf5Handler.scan(ctx, src, report);
+    expect(report.format).toBe('keras-h5');
+    expect(ruleSet(report)).toEqual(['keras.lambda-layer']);
   });
 
   it('training_config is analyzed too (a loss imported from subprocess)', async () => {
