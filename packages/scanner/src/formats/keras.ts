@@ -397,6 +397,7 @@ function isObj(v: JsonValue | undefined): v is JsonObject {
 function describeLambdaFunction(cfg: JsonObject): string {
   const fn = cfg.function;
   const type = str(cfg.function_type);
+  if (type === 'lambda') return 'marshalled Python bytecode (a serialized lambda)';
   if (isObj(fn)) {
     const cn = str(fn.class_name);
     if (cn === '__lambda__') return 'marshalled Python bytecode (a serialized lambda)';
