@@ -153,7 +153,11 @@ class SavedModelWalk {
   async fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {
     for (let f = await r.next(); f; f = await r.next()) {
       if ((++this.fieldsSeen & 0x3ff) === 0) this.ctx.checkTime();
-      await visit(f);
+      try {
+        await visit(f);
+      } catch (err) {
+        if (!(err instanceof SkipField)) throw err;
+      }
     }
   }
 
@@ -425,8 +429,11 @@ async function attrString(r: PbReader, tensor: boolean): Promise<string | null> 
   return out;
 }
 
+/** Thrown to skip a known field number with another wire type: protobuf parsers keep it as an unknown field. */
+class SkipField extends Error {}
+
 function len(f: PbField, what: string): PbField {
-  if (f.wire !== WIRE_LEN) throw new ProtoError(`${what} has wire type ${f.wire}, expected a length-delimited field`, f.tagOffset);
+  if (f.wire !== WIRE_LEN) throw new SkipField(what);
   return f;
 }
 

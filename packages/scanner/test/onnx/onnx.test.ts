@@ -168,10 +168,11 @@ describe('ONNX external data traversal', () => {
   });
 
   it('training_info graphs and sparse attribute tensors are checked too', async () => {
-    const bad = M(5, S(8, 'w'), V(14, 1), M(13, S(1, 'location'), S(2, '/etc/hosts')));
+    const badTensor = [S(8, 'w'), V(14, 1), M(13, S(1, 'location'), S(2, '/etc/hosts'))];
+    const bad = M(5, ...badTensor);
     const training = encode([V(1, 8), M(7, M(1, S(4, 'Relu'))), M(8, V(2, 13)), M(20, M(1, bad))]);
     expect((await scanBuffer(engine, training, 'm.onnx')).findings[0]).toMatchObject({ ruleId: 'onnx.external-data-traversal', location: { path: 'training_info[0].initialization.initializer[0](w)' } });
-    const sparseAttr = encode([V(1, 8), M(7, M(1, S(4, 'Constant'), M(5, S(1, 'sparse_value'), M(22, { n: 1, msg: bad.msg } as never)))), M(8, V(2, 13))]);
+    const sparseAttr = encode([V(1, 8), M(7, M(1, S(4, 'Constant'), M(5, S(1, 'sparse_value'), M(22, M(1, ...badTensor))))), M(8, V(2, 13))]);
     const r = await scanBuffer(engine, sparseAttr, 'm.onnx');
     expect(r.findings[0]).toMatchObject({ ruleId: 'onnx.external-data-traversal', location: { path: 'graph.node[0].attribute[sparse_value].sparse_tensor.values(w)' } });
   });
