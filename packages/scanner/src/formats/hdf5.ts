@@ -90,10 +90,12 @@ export async function scanHdf5(ctx: ScanContext, source: ByteSource, report: Fil
       }
     }
   }
-  const unreadable = info.attributes.filter((a) => a.kind === 'unreadable' && !KERAS_CONFIG_ATTRS.includes(a.name));
-  if (modelConfig.length === 0 && (unreadable.length > 0 || info.denseUnread !== 0)) {
-    const why = unreadable.length > 0 ? `${unreadable.length} root attribute(s) could not be read (${unreadable[0]!.note ?? ''})` : info.denseUnread > 0 ? `${info.denseUnread} root attribute(s) in dense storage could not be enumerated` : 'root attributes in dense storage could not be counted';
-    report.findings.push({ ruleId: 'hdf5.unread-attributes', severity: 'medium', verdict: 'unknown', message: `${why}; a Keras model_config among them cannot be ruled out` });
+  // Attributes whose name could not be read (shared messages) or that dense storage hid: one of
+  // them could be a model_config or training_config the loader would deserialize.
+  const nameless = info.attributes.filter((a) => a.kind === 'unreadable' && a.name === '?');
+  if (nameless.length > 0 || info.denseUnread !== 0) {
+    const why = nameless.length > 0 ? `${nameless.length} root attribute(s) could not be read (${nameless[0]!.note ?? ''})` : info.denseUnread > 0 ? `${info.denseUnread} root attribute(s) in dense storage could not be enumerated` : 'root attributes in dense storage could not be counted';
+    report.findings.push({ ruleId: 'hdf5.unread-attributes', severity: 'medium', verdict: 'unknown', message: `${why}; a Keras model_config or training_config among them cannot be ruled out` });
   }
   report.details = details;
 }

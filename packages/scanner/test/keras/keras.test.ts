@@ -253,6 +253,16 @@ describe('HDF5 / legacy Keras .h5', () => {
     expect(ruleSet(report)).toEqual(['keras.lambda-layer']);
   });
 
+  it('dense attributes that cannot all be enumerated are unknown (hdf5.unread-attributes)', async () => {
+    const buf = Buffer.from(fs.readFileSync(fx('lambda-dense-attrs.h5')));
+    const bt = buf.indexOf('BTHD');
+    expect(bt).toBeGreaterThan(0);
+    buf.writeUInt32LE(99, bt + 16 + 8 + 2); // total records in the attribute name index
+    const r = await scanBuffer(engine, buf, 'x.h5');
+    expect(ruleSet(r)).toEqual(['hdf5.unread-attributes', 'keras.lambda-layer']);
+    expect(r.findings.find((f) => f.ruleId === 'hdf5.unread-attributes')).toMatchObject({ verdict: 'unknown', severity: 'medium' });
+  });
+
   it('training_config is analyzed too (a loss imported from subprocess)', async () => {
     const r = await scanFixture('training-config-foreign.h5');
     expect(r.verdict).toBe('unsafe');
