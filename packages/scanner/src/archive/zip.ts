@@ -113,9 +113,37 @@ export interface LocalHeader {
 
 /** Finds the end record like miniz and Python: the last signature in the trailing 64 KiB + 22 bytes with room for a record. */
 export async function findEndRecord(source: ByteSource): Promise<EndRecord | null> {
+  return (await findEndRecordCached(source))?.end ?? null;
+}
+
+/** A view of a source that serves reads inside a buffer already read (the file's tail) from memory. */
+class CoveredSource implements ByteSource {
+  readonly size: number;
+  constructor(
+    private readonly inner: ByteSource,
+    private readonly start: number,
+    private readonly buf: Buffer,
+  ) {
+    this.size = inner.size;
+  }
+
+  read(offset: number, length: number): Promise<Buffer> {
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    if (offset >= this.start && offset + n <= this.start + this.buf.length) return Promise.resolve(this.buf.subarray(offset - this.start, offset - this.start + n));
+    return this.inner.read(offset, length);
+  }
+
+  chunks(start?: number, end?: number, chunkSize?: number): AsyncIterable<Buffer> {
+    return this.inner.chunks(start, end, chunkSize);
+  }
+}
+
+async function findEndRecordCached(source: ByteSource): Promise<{ end: EndRecord; cached: ByteSource } | null> {
   if (source.size < EOCD_SIZE) return null;
   const tailStart = Math.max(0, source.size - (EOCD_SIZE + MAX_COMMENT));
   const tail = await source.read(tailStart, source.size - tailStart);
+  // The ZIP64 records and, in most zips, the whole central directory lie in the tail already read.
+  const cached = new CoveredSource(source, tailStart, tail);
   for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
     if (tail[i] !== 0x50 || tail.readUInt32LE(i) !== SIG_EOCD) continue;
     const offset = tailStart + i;
@@ -131,8 +159,8 @@ export async function findEndRecord(source: ByteSource): Promise<EndRecord | nul
       zip64RecordOffset: null,
       anchor: offset,
     };
-    await applyZip64(source, end);
-    return end;
+    await applyZip64(cached, end);
+    return { end, cached };
   }
   return null;
 }
@@ -177,15 +205,16 @@ export interface OpenZipOptions {
  * end record or no directory parses at either location: not a zip any reader would open.
  */
 export async function openZip(source: ByteSource, opts: OpenZipOptions): Promise<ZipLayout | null> {
-  const end = await findEndRecord(source);
-  if (!end) return null;
+  const found = await findEndRecordCached(source);
+  if (!found) return null;
+  const { end, cached } = found;
   const directories: ZipDirectory[] = [];
   // miniz: the directory at its recorded offset. Python: right before the end record, the
   // difference being bytes prepended to the zip ("concat"); all offsets shift by it.
   const pythonShift = end.anchor - end.cdSize - end.cdOffset;
   const shifts = pythonShift === 0 ? [0] : [0, pythonShift];
   for (const shift of shifts) {
-    const dir = await readDirectory(source, end, shift, opts);
+    const dir = await readDirectory(cached, end, shift, opts);
     if (dir) directories.push(dir);
   }
   if (directories.length === 0) return null;
@@ -298,28 +327,37 @@ function applyExtra(e: CentralEntry, extra: Buffer): void {
 /** Reads the local header at `offset`; null when the signature or the header is missing. */
 export async function readLocalHeader(source: ByteSource, offset: number): Promise<LocalHeader | null> {
   if (offset < 0 || offset + LOCAL_SIZE > source.size) return null;
-  let b = await source.read(offset, LOCAL_SIZE + 512);
-  if (b.length < LOCAL_SIZE || b.readUInt32LE(0) !== SIG_LOCAL) return null;
-  const nameLen = b.readUInt16LE(26);
-  const extraLen = b.readUInt16LE(28);
-  if (b.length < LOCAL_SIZE + nameLen + extraLen) {
-    b = await source.read(offset, LOCAL_SIZE + nameLen + extraLen);
-    if (b.length < LOCAL_SIZE + nameLen + extraLen) return null;
-  }
-  const nameBytes = Buffer.from(b.subarray(LOCAL_SIZE, LOCAL_SIZE + nameLen));
+  const b = await source.read(offset, LOCAL_SIZE + 512);
+  const h = parseLocalHeader(b, 0, offset);
+  if (h !== 'short') return h;
+  const full = await source.read(offset, LOCAL_SIZE + b.readUInt16LE(26) + b.readUInt16LE(28));
+  const again = parseLocalHeader(full, 0, offset);
+  return again === 'short' ? null : again;
+}
+
+/**
+ * Parses a local header found at `at` in `b` (which holds the file from `offset - at`). 'short'
+ * when `b` ends inside the header's name or extra field; null when there is no valid header.
+ */
+export function parseLocalHeader(b: Buffer, at: number, offset: number): LocalHeader | null | 'short' {
+  if (b.length - at < LOCAL_SIZE || b.readUInt32LE(at) !== SIG_LOCAL) return null;
+  const nameLen = b.readUInt16LE(at + 26);
+  const extraLen = b.readUInt16LE(at + 28);
+  if (b.length - at < LOCAL_SIZE + nameLen + extraLen) return 'short';
+  const nameBytes = Buffer.from(b.subarray(at + LOCAL_SIZE, at + LOCAL_SIZE + nameLen));
   const h: LocalHeader = {
     offset,
     nameBytes,
     name: decodeName(nameBytes),
-    flags: b.readUInt16LE(6),
-    method: b.readUInt16LE(8),
-    crc32: b.readUInt32LE(14),
-    compressedSize: b.readUInt32LE(18),
-    uncompressedSize: b.readUInt32LE(22),
+    flags: b.readUInt16LE(at + 6),
+    method: b.readUInt16LE(at + 8),
+    crc32: b.readUInt32LE(at + 14),
+    compressedSize: b.readUInt32LE(at + 18),
+    uncompressedSize: b.readUInt32LE(at + 22),
     extraLength: extraLen,
     dataOffset: offset + LOCAL_SIZE + nameLen + extraLen,
   };
-  const extra = b.subarray(LOCAL_SIZE + nameLen, LOCAL_SIZE + nameLen + extraLen);
+  const extra = b.subarray(at + LOCAL_SIZE + nameLen, at + LOCAL_SIZE + nameLen + extraLen);
   for (let p = 0; p + 4 <= extra.length; ) {
     const id = extra.readUInt16LE(p);
     const len = extra.readUInt16LE(p + 2);
@@ -332,6 +370,72 @@ export async function readLocalHeader(source: ByteSource, offset: number): Promi
     p += 4 + len;
   }
   return h;
+}
+
+/** Local headers closer together than this are fetched with one read. */
+const COALESCE_BYTES = 1024 * 1024;
+
+export interface LocalHeaderBatchOptions {
+  concurrency: number;
+  tick: () => void;
+  /** Bytes of member data wanted after header `i` (0: none); kept when the same read covers them. */
+  headBytes?: (i: number, h: LocalHeader) => number;
+  /** Most member bytes kept in memory for the whole batch. */
+  headBudget?: number;
+  /** Bytes read past a group's last header, so that its member's first bytes come with it. */
+  slack?: number;
+}
+
+export interface LocalHeaderBatch {
+  headers: Array<LocalHeader | null>;
+  /** Member data read along with the headers (copies), per headBytes; null when not covered. */
+  heads: Array<Buffer | null>;
+}
+
+/**
+ * Reads many local headers with few reads: offsets are sorted, headers within COALESCE_BYTES of a
+ * group's first one share a read, and groups are read `concurrency` at a time. On a checkpoint with
+ * hundreds of tensors, the number of reads (their latency, not their bytes) is the cost of the
+ * scan; the members' first bytes, which detection needs next, come with the same reads.
+ */
+export async function readLocalHeaders(source: ByteSource, offsets: readonly number[], opts: LocalHeaderBatchOptions): Promise<LocalHeaderBatch> {
+  const slack = opts.slack ?? 0;
+  let budget = opts.headBudget ?? 0;
+  const order = offsets.map((_, i) => i).sort((a, b) => offsets[a]! - offsets[b]!);
+  const groups: Array<{ start: number; end: number; members: number[] }> = [];
+  for (const i of order) {
+    const o = offsets[i]!;
+    const g = groups[groups.length - 1];
+    if (g && o >= g.start && o - g.start < COALESCE_BYTES) {
+      g.members.push(i);
+      g.end = Math.max(g.end, o + LOCAL_SIZE + 512 + slack);
+    } else groups.push({ start: o, end: o + LOCAL_SIZE + 512 + slack, members: [i] });
+  }
+  const headers = new Array<LocalHeader | null>(offsets.length).fill(null);
+  const heads = new Array<Buffer | null>(offsets.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    while (next < groups.length) {
+      const g = groups[next++]!;
+      if ((next & 63) === 0) opts.tick();
+      if (g.start < 0 || g.start >= source.size) continue;
+      const buf = await source.read(g.start, g.end - g.start);
+      for (const i of g.members) {
+        const parsed = parseLocalHeader(buf, offsets[i]! - g.start, offsets[i]!);
+        const h = parsed === 'short' ? await readLocalHeader(source, offsets[i]!) : parsed;
+        headers[i] = h;
+        if (!h || !opts.headBytes) continue;
+        const want = opts.headBytes(i, h);
+        const from = h.dataOffset - g.start;
+        if (want > 0 && want <= budget && from + want <= buf.length) {
+          heads[i] = Buffer.from(buf.subarray(from, from + want));
+          budget -= want;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, groups.length) }, worker));
+  return { headers, heads };
 }
 
 /** Flag bits outside the ordinary set (bit 5 patched data, bit 6 strong encryption, bit 13 masked headers, reserved bits). */

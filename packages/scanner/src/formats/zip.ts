@@ -8,7 +8,7 @@
  */
 import type { FormatHandler, ScanContext } from '../context.js';
 import { type ByteSource, SliceSource } from '../source.js';
-import type { FileReport, FormatId } from '../types.js';
+import type { FileReport, FormatId, ScanLimits } from '../types.js';
 import { BOMB_MIN_EXPANDED_BYTES, basenameOf, FindingSink, printableName, unsafePathReason } from '../archive/common.js';
 import { crc32, type Inflated, inflateLimited } from '../archive/inflate.js';
 import {
@@ -21,6 +21,7 @@ import {
   METHOD_STORED,
   openZip,
   readLocalHeader,
+  readLocalHeaders,
   S_IFBLK,
   S_IFCHR,
   S_IFIFO,
@@ -77,6 +78,8 @@ interface Member {
   start: number;
   end: number;
   dataOffset: number;
+  /** The member's first bytes when they came with its local header's read (released once used). */
+  head: Buffer | null;
 }
 
 /** Scans `source` as a zip into `report` (children, findings, format label, details). */
@@ -130,53 +133,23 @@ async function scanLayout(ctx: ScanContext, source: ByteSource, report: FileRepo
   const members: Member[] = [];
   const byName = new Map<string, number>();
   let declaredTotal = 0;
-  for (const e of entries) {
-    if ((members.length & 255) === 0) ctx.checkTime();
-    const local = await readLocalHeader(source, e.localOffset);
-    const names = [e.name];
-    if (local && !local.nameBytes.equals(e.nameBytes) && !names.includes(local.name)) names.push(local.name);
-    if (e.unicodeName !== null && !names.includes(e.unicodeName)) names.push(e.unicodeName);
-    const dataOffset = local ? local.dataOffset : e.localOffset;
-    const m: Member = { entry: e, local, names, start: e.localOffset, end: dataOffset + e.compressedSize, dataOffset };
+  // Local headers are read LOCAL_READ_CONCURRENCY at a time: on a checkpoint with hundreds of
+  // tensors, their latency (not their bytes) is the cost of the whole scan.
+  const batch = await readLocalHeaders(
+    source,
+    entries.map((e) => e.localOffset),
+    {
+      concurrency: LOCAL_READ_CONCURRENCY,
+      tick: () => ctx.checkTime(),
+      headBytes: (i) => (entries[i]!.method === METHOD_STORED ? storedHeadBytes(entries[i]!.compressedSize) : 0),
+      headBudget: KEPT_HEADS_BUDGET,
+      slack: STORED_CRC_MAX_MEMBER,
+    },
+  );
+  for (const [i, e] of entries.entries()) {
+    if ((i & 255) === 0) ctx.checkTime();
+    const m = await inspectMember(source, sink, limits, e, batch.headers[i] ?? null, batch.heads[i] ?? null);
     members.push(m);
-    const loc = { member: e.name, offset: e.localOffset };
-    const shown = printableName(e.name);
-
-    if (!local) sink.add('zip.bad-local-header', `member "${shown}": no local file header at offset ${e.localOffset}; no reader can extract it`, loc);
-    else if (!local.nameBytes.equals(e.nameBytes)) {
-      sink.add('zip.name-mismatch', `member "${shown}": the local header names it "${printableName(local.name)}" (CVE-2025-1944: readers disagree on which file this is); scanned under both names`, loc);
-    }
-    if (e.unicodeName !== null && e.unicodeName !== e.name) {
-      sink.add('zip.name-mismatch', `member "${shown}": its Unicode Path extra field names it "${printableName(e.unicodeName)}" (Python >= 3.13 uses that name)`, loc);
-    }
-    for (const n of names) {
-      const why = unsafePathReason(n);
-      if (why) sink.add('archive.path-traversal', `member "${printableName(n)}": ${why}`, loc);
-      if (n.includes('\0')) sink.add('archive.suspicious-name', `member "${printableName(n)}" contains a NUL byte: Python cuts the name there, miniz does not`, loc);
-    }
-    if (local && local.method !== e.method) {
-      sink.add('zip.header-mismatch', `member "${shown}": compression method ${methodName(e.method)} in the central directory, ${methodName(local.method)} in the local header`, loc);
-    }
-    const odd = unusualFlags(e.flags) | (local ? unusualFlags(local.flags) : 0);
-    if (odd & ~0x0041 & ~0x2000) {
-      sink.add('zip.unusual-flags', `member "${shown}": general-purpose flag bits 0x${odd.toString(16)} (Python zipfile rejects some; PyTorch ignores them); scanned as PyTorch reads it`, loc);
-    }
-    if (isEncrypted(e.flags)) sink.add('zip.encrypted', `member "${shown}" is encrypted (flags 0x${e.flags.toString(16)}); its content cannot be inspected`, loc);
-    const type = unixFileType(e.externalAttributes);
-    if (type === S_IFLNK) sink.add('archive.symlink', `member "${shown}" is a symbolic link${await linkTarget(source, m)}`, loc);
-    else if (type === S_IFCHR || type === S_IFBLK || type === S_IFIFO || type === S_IFSOCK) {
-      sink.add('archive.special-file', `member "${shown}" is a ${type === S_IFIFO ? 'fifo' : type === S_IFSOCK ? 'socket' : 'device node'}`, loc);
-    }
-    if (e.method !== METHOD_STORED && e.method !== METHOD_DEFLATE) {
-      sink.add('zip.unsupported-method', `member "${shown}": compression method ${methodName(e.method)} cannot be inflated here (Python-based loaders may read it); content not inspected`, loc);
-    }
-    if (e.method === METHOD_STORED && e.compressedSize !== e.uncompressedSize) {
-      sink.add('zip.size-mismatch', `stored member "${shown}": ${e.compressedSize} bytes stored but ${e.uncompressedSize} declared (miniz refuses it, Python reads the stored bytes)`, loc);
-    }
-    if (m.end > source.size) sink.add('zip.out-of-bounds', `member "${shown}": data [${dataOffset}, ${m.end}) extends past the end of the file (${source.size} bytes)`, loc);
-    if (e.method !== METHOD_STORED && isBomb(e.uncompressedSize, e.compressedSize, limits.maxCompressionRatio)) {
-      sink.add('archive.bomb', `member "${shown}": ${e.compressedSize} bytes declared to expand to ${e.uncompressedSize} (ratio ${ratio(e)} > ${limits.maxCompressionRatio})`, loc);
-    }
     declaredTotal += e.uncompressedSize;
     const key = e.nameBytes.toString('latin1');
     byName.set(key, (byName.get(key) ?? 0) + 1);
@@ -193,62 +166,10 @@ async function scanLayout(ctx: ScanContext, source: ByteSource, report: FileRepo
 
   const label = labelOf(members);
   report.format = label;
-  let npy = 0;
-  let files = 0;
-  let expanded = 0;
-  let crcBudget = STORED_CRC_BUDGET;
-  for (const m of members) {
+  const state: ScanState = { npy: 0, files: 0, expanded: 0, crcBudget: STORED_CRC_BUDGET, totalIsBomb, heads: new HeadPrefetcher(source, members) };
+  for (const [index, m] of members.entries()) {
     ctx.checkTime();
-    const e = m.entry;
-    const loc = { member: e.name, offset: e.localOffset };
-    const shown = printableName(e.name);
-    const isDir = e.name.endsWith('/') && e.compressedSize === 0 && e.uncompressedSize === 0;
-    if (isDir || !m.local) continue;
-    files++;
-    if (isEncrypted(e.flags) && e.method !== METHOD_STORED) continue;
-    let memberSource: ByteSource;
-    let inflated: Inflated | null = null;
-    if (e.method === METHOD_STORED) {
-      memberSource = new SliceSource(source, m.dataOffset, e.compressedSize);
-      if (e.compressedSize <= STORED_CRC_MAX_MEMBER && crcBudget >= e.compressedSize && !isEncrypted(e.flags) && m.end <= source.size) {
-        crcBudget -= e.compressedSize;
-        const crc = crc32(await memberSource.read(0, e.compressedSize));
-        if (crc !== e.crc32) sink.add('zip.crc-mismatch', crcMessage(shown, crc, e.crc32), loc);
-      }
-    } else if (e.method === METHOD_DEFLATE) {
-      if (isBomb(e.uncompressedSize, e.compressedSize, limits.maxCompressionRatio) || totalIsBomb) continue;
-      const room = limits.maxExpandedBytes - expanded;
-      if (room <= 0) {
-        sink.add('limit.maxExpandedBytes', `member "${shown}" not inflated: ${limits.maxExpandedBytes} bytes already inflated from this archive`, loc);
-        continue;
-      }
-      // Loaders read at most the declared size (miniz sizes its buffer by it, Python stops there).
-      inflated = await inflateLimited(ctx, source.chunks(m.dataOffset, Math.min(m.end, source.size)), { format: 'raw', maxBytes: Math.min(e.uncompressedSize, room), digest: true });
-      expanded += inflated.size;
-      memberSource = inflated.source;
-      if (inflated.overflow && inflated.size < e.uncompressedSize) {
-        sink.add('limit.maxExpandedBytes', `member "${shown}": inflating stopped at the archive's ${limits.maxExpandedBytes}-byte limit; the first ${inflated.size} bytes are scanned`, loc);
-      } else if (inflated.overflow) {
-        sink.add('zip.size-mismatch', `member "${shown}" inflates to more than its declared ${e.uncompressedSize} bytes; readers that trust the stream see more than the scanned part`, loc);
-      } else if (inflated.error !== null) {
-        sink.add('zip.corrupt-data', `member "${shown}": ${inflated.error} after ${inflated.size} bytes; that part is scanned`, loc);
-      } else if (inflated.size !== e.uncompressedSize) {
-        sink.add('zip.size-mismatch', `member "${shown}" inflates to ${inflated.size} bytes, ${e.uncompressedSize} declared`, loc);
-      } else if (inflated.crc32 !== e.crc32) {
-        sink.add('zip.crc-mismatch', crcMessage(shown, inflated.crc32, e.crc32), loc);
-      }
-    } else {
-      continue;
-    }
-    try {
-      const head = await memberSource.read(0, NPY_MAGIC.length);
-      if (head.equals(NPY_MAGIC)) npy++;
-      const child = await ctx.scanChild(memberSource, `${report.path}!${e.name}`, basenameOf(e.name));
-      if (child.sha256 === null && inflated?.sha256 && !inflated.overflow) child.sha256 = inflated.sha256;
-      report.children!.push(child);
-    } finally {
-      await inflated?.close();
-    }
+    await scanMember(ctx, source, report, sink, m, index, state);
   }
 
   for (const g of gaps.slice(0, MAX_GAP_CHILDREN)) {
@@ -261,7 +182,7 @@ async function scanLayout(ctx: ScanContext, source: ByteSource, report: FileRepo
     report.children!.push(child);
   }
 
-  if (label === 'zip' && files > 0 && npy === files) report.format = 'numpy-npz';
+  if (label === 'zip' && state.files > 0 && state.npy === state.files) report.format = 'numpy-npz';
   report.details = {
     ...report.details,
     members: members.length,
@@ -269,6 +190,222 @@ async function scanLayout(ctx: ScanContext, source: ByteSource, report: FileRepo
     ...(layout.directories[0]!.shift !== 0 || layout.directories.length > 1 ? { directoryShifts: layout.directories.map((d) => d.shift) } : {}),
     methods: countMethods(members),
   };
+}
+
+/** Builds a member from its directory entry and local header, reporting everything wrong with it. */
+async function inspectMember(source: ByteSource, sink: FindingSink, limits: ScanLimits, e: CentralEntry, local: LocalHeader | null, head: Buffer | null): Promise<Member> {
+  const names = [e.name];
+  if (local && !local.nameBytes.equals(e.nameBytes) && !names.includes(local.name)) names.push(local.name);
+  if (e.unicodeName !== null && !names.includes(e.unicodeName)) names.push(e.unicodeName);
+  const dataOffset = local ? local.dataOffset : e.localOffset;
+  const m: Member = { entry: e, local, names, start: e.localOffset, end: dataOffset + e.compressedSize, dataOffset, head };
+  const loc = { member: e.name, offset: e.localOffset };
+  const shown = printableName(e.name);
+
+  if (!local) sink.add('zip.bad-local-header', `member "${shown}": no local file header at offset ${e.localOffset}; no reader can extract it`, loc);
+  else if (!local.nameBytes.equals(e.nameBytes)) {
+    sink.add('zip.name-mismatch', `member "${shown}": the local header names it "${printableName(local.name)}" (CVE-2025-1944: readers disagree on which file this is); scanned under both names`, loc);
+  }
+  if (e.unicodeName !== null && e.unicodeName !== e.name) {
+    sink.add('zip.name-mismatch', `member "${shown}": its Unicode Path extra field names it "${printableName(e.unicodeName)}" (Python >= 3.13 uses that name)`, loc);
+  }
+  for (const n of names) {
+    const why = unsafePathReason(n);
+    if (why) sink.add('archive.path-traversal', `member "${printableName(n)}": ${why}`, loc);
+    if (n.includes('\0')) sink.add('archive.suspicious-name', `member "${printableName(n)}" contains a NUL byte: Python cuts the name there, miniz does not`, loc);
+  }
+  if (local && local.method !== e.method) {
+    sink.add('zip.header-mismatch', `member "${shown}": compression method ${methodName(e.method)} in the central directory, ${methodName(local.method)} in the local header`, loc);
+  }
+  const odd = unusualFlags(e.flags) | (local ? unusualFlags(local.flags) : 0);
+  if (odd & ~0x0041 & ~0x2000) {
+    sink.add('zip.unusual-flags', `member "${shown}": general-purpose flag bits 0x${odd.toString(16)} (Python zipfile rejects some; PyTorch ignores them); scanned as PyTorch reads it`, loc);
+  }
+  if (isEncrypted(e.flags)) sink.add('zip.encrypted', `member "${shown}" is encrypted (flags 0x${e.flags.toString(16)}); its content cannot be inspected`, loc);
+  const type = unixFileType(e.externalAttributes);
+  if (type === S_IFLNK) sink.add('archive.symlink', `member "${shown}" is a symbolic link${await linkTarget(source, m)}`, loc);
+  else if (type === S_IFCHR || type === S_IFBLK || type === S_IFIFO || type === S_IFSOCK) {
+    sink.add('archive.special-file', `member "${shown}" is a ${type === S_IFIFO ? 'fifo' : type === S_IFSOCK ? 'socket' : 'device node'}`, loc);
+  }
+  if (e.method !== METHOD_STORED && e.method !== METHOD_DEFLATE) {
+    sink.add('zip.unsupported-method', `member "${shown}": compression method ${methodName(e.method)} cannot be inflated here (Python-based loaders may read it); content not inspected`, loc);
+  }
+  if (e.method === METHOD_STORED && e.compressedSize !== e.uncompressedSize) {
+    sink.add('zip.size-mismatch', `stored member "${shown}": ${e.compressedSize} bytes stored but ${e.uncompressedSize} declared (miniz refuses it, Python reads the stored bytes)`, loc);
+  }
+  if (m.end > source.size) sink.add('zip.out-of-bounds', `member "${shown}": data [${dataOffset}, ${m.end}) extends past the end of the file (${source.size} bytes)`, loc);
+  if (e.method !== METHOD_STORED && isBomb(e.uncompressedSize, e.compressedSize, limits.maxCompressionRatio)) {
+    sink.add('archive.bomb', `member "${shown}": ${e.compressedSize} bytes declared to expand to ${e.uncompressedSize} (ratio ${ratio(e)} > ${limits.maxCompressionRatio})`, loc);
+  }
+  return m;
+}
+
+interface ScanState {
+  npy: number;
+  files: number;
+  expanded: number;
+  crcBudget: number;
+  totalIsBomb: boolean;
+  heads: HeadPrefetcher;
+}
+
+/**
+ * Scans one member's content as a child: a slice when stored, inflated with limits when deflated.
+ * Kept small on purpose (the rare paths are separate functions): it runs once per member, so V8
+ * optimizes it on checkpoints with hundreds of tensors, and a process waits at exit for the
+ * optimizing compiler to finish. A big function here cost 30 ms of compilation per scan.
+ */
+async function scanMember(ctx: ScanContext, source: ByteSource, report: FileReport, sink: FindingSink, m: Member, index: number, state: ScanState): Promise<void> {
+  const e = m.entry;
+  if (!m.local || (e.name.endsWith('/') && e.compressedSize === 0 && e.uncompressedSize === 0)) return;
+  state.files++;
+  let inflated: Inflated | null = null;
+  let memberSource: ByteSource;
+  if (e.method === METHOD_STORED) memberSource = await openStored(source, sink, m, index, state);
+  else if (e.method === METHOD_DEFLATE && !isEncrypted(e.flags)) {
+    inflated = await openDeflated(ctx, source, sink, m, state);
+    if (!inflated) return;
+    memberSource = inflated.source;
+  } else return;
+  try {
+    const head = await memberSource.read(0, NPY_MAGIC.length);
+    if (head.equals(NPY_MAGIC)) state.npy++;
+    const child = await ctx.scanChild(memberSource, `${report.path}!${e.name}`, basenameOf(e.name));
+    if (inflated && child.sha256 === null && inflated.sha256 && !inflated.overflow) child.sha256 = inflated.sha256;
+    report.children!.push(child);
+  } finally {
+    if (inflated) await inflated.close();
+  }
+}
+
+/** A stored member: a zero-copy slice (its head from memory); small ones get their CRC checked. */
+async function openStored(source: ByteSource, sink: FindingSink, m: Member, index: number, state: ScanState): Promise<ByteSource> {
+  const e = m.entry;
+  const slice = new HeadCachedSlice(source, m.dataOffset, e.compressedSize, await state.heads.get(index));
+  if (e.compressedSize <= STORED_CRC_MAX_MEMBER && state.crcBudget >= e.compressedSize && !isEncrypted(e.flags) && m.end <= source.size) {
+    state.crcBudget -= e.compressedSize;
+    const crc = crc32(await slice.read(0, e.compressedSize));
+    if (crc !== e.crc32) sink.add('zip.crc-mismatch', crcMessage(printableName(e.name), crc, e.crc32), memberLocation(m));
+  }
+  return slice;
+}
+
+/** A deflated member, inflated up to its declared size within the archive's limits; null when not inflated. */
+async function openDeflated(ctx: ScanContext, source: ByteSource, sink: FindingSink, m: Member, state: ScanState): Promise<Inflated | null> {
+  const limits = ctx.limits;
+  const e = m.entry;
+  const loc = memberLocation(m);
+  const shown = printableName(e.name);
+  if (isBomb(e.uncompressedSize, e.compressedSize, limits.maxCompressionRatio) || state.totalIsBomb) return null;
+  const room = limits.maxExpandedBytes - state.expanded;
+  if (room <= 0) {
+    sink.add('limit.maxExpandedBytes', `member "${shown}" not inflated: ${limits.maxExpandedBytes} bytes already inflated from this archive`, loc);
+    return null;
+  }
+  // Loaders read at most the declared size (miniz sizes its buffer by it, Python stops there).
+  const inflated = await inflateLimited(ctx, source.chunks(m.dataOffset, Math.min(m.end, source.size)), { format: 'raw', maxBytes: Math.min(e.uncompressedSize, room), digest: true });
+  state.expanded += inflated.size;
+  if (inflated.overflow && inflated.size < e.uncompressedSize) {
+    sink.add('limit.maxExpandedBytes', `member "${shown}": inflating stopped at the archive's ${limits.maxExpandedBytes}-byte limit; the first ${inflated.size} bytes are scanned`, loc);
+  } else if (inflated.overflow) {
+    sink.add('zip.size-mismatch', `member "${shown}" inflates to more than its declared ${e.uncompressedSize} bytes; readers that trust the stream see more than the scanned part`, loc);
+  } else if (inflated.error !== null) {
+    sink.add('zip.corrupt-data', `member "${shown}": ${inflated.error} after ${inflated.size} bytes; that part is scanned`, loc);
+  } else if (inflated.size !== e.uncompressedSize) {
+    sink.add('zip.size-mismatch', `member "${shown}" inflates to ${inflated.size} bytes, ${e.uncompressedSize} declared`, loc);
+  } else if (inflated.crc32 !== e.crc32) {
+    sink.add('zip.crc-mismatch', crcMessage(shown, inflated.crc32, e.crc32), loc);
+  }
+  return inflated;
+}
+
+function memberLocation(m: Member): { member: string; offset: number } {
+  return { member: m.entry.name, offset: m.entry.localOffset };
+}
+
+const LOCAL_READ_CONCURRENCY = 16;
+/** Bytes of each stored member read ahead: the orchestrator's detection head (4 KiB). */
+const MEMBER_HEAD_BYTES = 4096;
+const HEAD_LOOKAHEAD = 8;
+const HEAD_BLOCK_BYTES = 64 * 1024;
+/** Member heads kept from the local-header reads, per archive. */
+const KEPT_HEADS_BUDGET = 16 * 1024 * 1024;
+
+/**
+ * Reads the first bytes of stored members a few members ahead of the scan. Members close together
+ * (small tensors) share one read of up to HEAD_BLOCK_BYTES; the last few blocks are kept.
+ */
+class HeadPrefetcher {
+  private readonly pending = new Map<number, Promise<Buffer>>();
+  private readonly blocks: Array<{ start: number; end: number; data: Promise<Buffer> }> = [];
+  private ahead = 0;
+  constructor(
+    private readonly source: ByteSource,
+    private readonly members: readonly Member[],
+  ) {}
+
+  private fetch(m: Member): Promise<Buffer> {
+    const from = m.dataOffset;
+    const to = from + headBytes(m);
+    const hit = this.blocks.find((b) => b.start <= from && to <= b.end);
+    if (hit) return hit.data.then((b) => b.subarray(from - hit.start, to - hit.start));
+    const end = Math.min(this.source.size, Math.max(to, from + HEAD_BLOCK_BYTES));
+    const data = this.source.read(from, Math.max(0, end - from));
+    data.catch(() => undefined); // awaited (or dropped) by get()
+    this.blocks.push({ start: from, end, data });
+    if (this.blocks.length > 4) this.blocks.shift();
+    return data.then((b) => b.subarray(0, to - from));
+  }
+
+  get(index: number): Promise<Buffer> {
+    for (this.ahead = Math.max(this.ahead, index); this.ahead <= index + HEAD_LOOKAHEAD && this.ahead < this.members.length; this.ahead++) {
+      const m = this.members[this.ahead]!;
+      if (m.local !== null && m.entry.method === METHOD_STORED && m.head === null && !this.pending.has(this.ahead)) {
+        const p = this.fetch(m);
+        p.catch(() => undefined);
+        this.pending.set(this.ahead, p);
+      }
+    }
+    const own = this.pending.get(index);
+    this.pending.delete(index);
+    const m = this.members[index]!;
+    if (m.head) {
+      const head = m.head;
+      m.head = null;
+      return Promise.resolve(head);
+    }
+    return own ?? this.fetch(m);
+  }
+}
+
+/** The detection head, or the whole member when it is small enough for its CRC to be checked. */
+function headBytes(m: Member): number {
+  return storedHeadBytes(m.entry.compressedSize);
+}
+
+function storedHeadBytes(size: number): number {
+  return size <= STORED_CRC_MAX_MEMBER ? size : MEMBER_HEAD_BYTES;
+}
+
+/**
+ * A stored member: a zero-copy slice of the archive whose first bytes, already read ahead, are
+ * served from memory (the orchestrator's detection read, the npz check, a small member's CRC).
+ */
+class HeadCachedSlice extends SliceSource {
+  constructor(
+    parent: ByteSource,
+    start: number,
+    size: number,
+    private readonly head: Buffer,
+  ) {
+    super(parent, start, size);
+  }
+
+  override read(offset: number, length: number): Promise<Buffer> {
+    const n = Math.max(0, Math.min(length, this.size - offset));
+    if (offset >= 0 && offset + n <= this.head.length) return Promise.resolve(this.head.subarray(offset, offset + n));
+    return super.read(offset, length);
+  }
 }
 
 function isBomb(uncompressed: number, compressed: number, maxRatio: number): boolean {
