@@ -22,7 +22,7 @@ import { LimitExceeded } from '../context.js';
 import { findSuperblock, type Hdf5Attribute, Hdf5Error, type Hdf5RootInfo, Hdf5TooLarge, hdf5SignatureInHead, readRootAttributes } from '../hdf5/reader.js';
 import type { ByteSource } from '../source.js';
 import type { FileReport } from '../types.js';
-import { analyzeKerasConfig, analyzeKerasJsonText, JsonBudgetError, JsonSyntaxError, parsePyJson } from './keras.js';
+import { allowedBy, analyzeKerasConfig, analyzeKerasJsonText, JsonBudgetError, JsonSyntaxError, parsePyJson } from './keras.js';
 
 /** Root attributes Keras' legacy loader deserializes. */
 const KERAS_CONFIG_ATTRS = ['model_config', 'training_config'];
@@ -73,7 +73,7 @@ export async function scanHdf5(ctx: ScanContext, source: ByteSource, report: Fil
         continue;
       }
       if (name === 'model_config') {
-        const res = analyzeKerasJsonText(a.value, { prefix: `${path}.`, checkTime: () => ctx.checkTime() });
+        const res = analyzeKerasJsonText(a.value, { prefix: `${path}.`, checkTime: () => ctx.checkTime(), allowed: allowedBy(ctx) });
         report.findings.push(...res.findings);
         if (res.parsed && !res.keras) report.findings.push({ ruleId: 'keras.malformed', severity: 'medium', verdict: 'unknown', message: 'model_config is JSON but not a Keras model config (no class_name)', location: { path } });
         if (res.keras) details.keras = res.details;
@@ -81,7 +81,7 @@ export async function scanHdf5(ctx: ScanContext, source: ByteSource, report: Fil
         // training_config is not itself a Keras object, but everything in it is deserialized.
         try {
           const v = parsePyJson(a.value);
-          report.findings.push(...analyzeKerasConfig(v, { prefix: `${path}.`, checkTime: () => ctx.checkTime() }).findings);
+          report.findings.push(...analyzeKerasConfig(v, { prefix: `${path}.`, checkTime: () => ctx.checkTime(), allowed: allowedBy(ctx) }).findings);
         } catch (err) {
           if (err instanceof JsonSyntaxError || err instanceof JsonBudgetError) {
             report.findings.push({ ruleId: 'keras.malformed', severity: 'medium', verdict: 'unknown', message: `training_config is not valid JSON (${err.message})`, location: { path } });

@@ -369,6 +369,11 @@ export interface KerasOrigin {
   checkTime?: () => void;
   /** Budget of JSON values walked; past it the analysis is inconclusive. */
   maxValues?: number;
+  /**
+   * The scan's allowlist (policy, `--allow module.Name`): a reference outside Keras that it lists as
+   * safe is not reported. Known-dangerous modules are reported whatever it says.
+   */
+  allowed?: (module: string, name: string) => boolean;
 }
 
 function moduleRoot(m: string): string {
@@ -430,10 +435,10 @@ export function analyzeKerasConfig(root: JsonValue, origin: KerasOrigin = {}): K
     findings.push({ ruleId, severity, verdict, message, location: { path: path ? prefix + path : prefix ? prefix.replace(/\.$/, '') : '(root)' } });
   };
 
-  const checkModule = (module: string, what: string, path: string) => {
+  const checkModule = (module: string, what: string, path: string, name: string) => {
     if (isKerasModule(module)) return;
     if (isDangerousModule(module)) add('keras.foreign-module', 'critical', 'unsafe', `${what} imports from module "${module}", a known-dangerous module outside Keras (CVE-2025-1550)`, path);
-    else add('keras.foreign-module', 'medium', 'unknown', `${what} imports from module "${module}", outside Keras; it cannot be proved safe`, path);
+    else if (!origin.allowed?.(module, name)) add('keras.foreign-module', 'medium', 'unknown', `${what} imports from module "${module}", outside Keras; it cannot be proved safe (allow ${module}.${name} in policy if it is trusted)`, path);
   };
 
   const checkFunctionRef = (module: string | null, name: string, path: string) => {
@@ -448,7 +453,7 @@ export function analyzeKerasConfig(root: JsonValue, origin: KerasOrigin = {}): K
       return;
     }
     if (!isKerasModule(module)) {
-      checkModule(module, `function reference ${module}.${name}`, path);
+      checkModule(module, `function reference ${module}.${name}`, path, name);
       return;
     }
     if (!SAFE_FUNCTION_MODULES.some((m) => module === m || module.startsWith(`${m}.`))) {
@@ -511,12 +516,12 @@ export function analyzeKerasConfig(root: JsonValue, origin: KerasOrigin = {}): K
         const g = KERAS_GADGETS[bare]!;
         add(g.rule, 'high', 'unsafe', `object of class ${className}: ${g.why}`, path);
       }
-      if (className.includes('.') && bare !== className) checkModule(className.slice(0, className.lastIndexOf('.')), `class ${className}`, path);
-      if (module !== null && bare !== 'function' && module !== '') checkModule(module, `class ${className}`, path);
+      if (className.includes('.') && bare !== className) checkModule(className.slice(0, className.lastIndexOf('.')), `class ${className}`, path, bare);
+      if (module !== null && bare !== 'function' && module !== '') checkModule(module, `class ${className}`, path, bare);
       if (registered && registered.includes('>')) {
         const pkg = registered.slice(0, registered.indexOf('>'));
         if (!isKerasModule(pkg) && !(module !== null && !isKerasModule(module))) {
-          checkModule(pkg, `custom object "${registered}"`, path);
+          checkModule(pkg, `custom object "${registered}"`, path, regBare ?? bare);
         }
       }
     }
@@ -543,6 +548,11 @@ export function analyzeKerasConfig(root: JsonValue, origin: KerasOrigin = {}): K
   };
   if (functionRefs.size > 0) details.functionReferences = [...functionRefs].slice(0, 100);
   return { findings, details };
+}
+
+/** The scan allowlist as a Keras reference filter. */
+export function allowedBy(ctx: ScanContext): (module: string, name: string) => boolean {
+  return (module, name) => ctx.allowlist.classify(module, name).verdict === 'safe';
 }
 
 /** True for a JSON object that Keras would deserialize as a model/layer (it has a string class_name). */
@@ -647,7 +657,7 @@ export const kerasConfigHandler: FormatHandler = {
     const text = decodeJsonBytes(buf);
     // Keras needs a class_name key: JSON without one (in any escaped form) is plain data, not parsed.
     if (!CLASS_NAME_TEXT.test(text)) return;
-    const res = analyzeKerasJsonText(text, { checkTime: () => ctx.checkTime() });
+    const res = analyzeKerasJsonText(text, { checkTime: () => ctx.checkTime(), allowed: allowedBy(ctx) });
     if (!res.keras) return;
     report.findings.push(...res.findings);
     const enc = detectJsonEncoding(buf);

@@ -35,7 +35,7 @@ import { classifyProtoHead } from '../protobuf/detect.js';
 import { type PbField, PbReader, ProtoError, ProtoLimit, WIRE_LEN } from '../protobuf/reader.js';
 import type { ByteSource } from '../source.js';
 import type { FileReport, Finding } from '../types.js';
-import { analyzeKerasJsonText } from './keras.js';
+import { allowedBy, analyzeKerasJsonText } from './keras.js';
 
 interface OpRule {
   rule: string;
@@ -230,7 +230,7 @@ class SavedModelWalk {
     }
     const text = (await r.bytes(field, this.ctx.limits.maxTextBytes))?.toString('utf8') ?? '';
     if (text.trim() === '') return;
-    const res = analyzeKerasJsonText(text, { prefix: `${path}.`, checkTime: () => this.ctx.checkTime() });
+    const res = analyzeKerasJsonText(text, { prefix: `${path}.`, checkTime: () => this.ctx.checkTime(), allowed: allowedBy(this.ctx) });
     for (const f of res.findings) this.add({ ...f, location: { ...f.location, offset: field.offset } });
     void identifier;
   }

@@ -59,6 +59,14 @@ describe('Keras config.json', () => {
     });
   }
 
+  it('a custom layer allowed by policy (--allow my_package.layers.FancyDense) is safe; dangerous modules stay unsafe', async () => {
+    const allowing: ScanEngine = { ...engine, allowlist: () => ({ classify: (m, n) => (`${m}.${n}` === 'my_package.layers.FancyDense' || m === 'builtins' ? { verdict: 'safe', reason: 'policy' } : { verdict: 'unknown', reason: 'no' }) }) };
+    const r = await scanBuffer(allowing, fs.readFileSync(fx('foreign-custom.config.json')), 'config.json');
+    expect(r).toMatchObject({ verdict: 'safe', findings: [] });
+    const b = await scanBuffer(allowing, fs.readFileSync(fx('foreign-builtins.config.json')), 'config.json');
+    expect(b.verdict).toBe('unsafe');
+  });
+
   it('get-file.config.json: keras.utils.get_file is unsafe (keras.remote-reference), the URL is noted', async () => {
     const r = await scanFixture('get-file.config.json');
     expect(r.verdict).toBe('unsafe');
