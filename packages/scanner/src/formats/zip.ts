@@ -192,13 +192,42 @@ async function scanLayout(ctx: ScanContext, source: ByteSource, report: FileRepo
   };
 }
 
-/** Builds a member from its directory entry and local header, reporting everything wrong with it. */
+/**
+ * Builds a member from its directory entry and local header. The common case (nothing unusual)
+ * is decided by a few comparisons; reportProblems, larger, runs only when one fails (per-member
+ * code is kept small: see scanMember).
+ */
 async function inspectMember(source: ByteSource, sink: FindingSink, limits: ScanLimits, e: CentralEntry, local: LocalHeader | null, head: Buffer | null): Promise<Member> {
   const names = [e.name];
   if (local && !local.nameBytes.equals(e.nameBytes) && !names.includes(local.name)) names.push(local.name);
   if (e.unicodeName !== null && !names.includes(e.unicodeName)) names.push(e.unicodeName);
   const dataOffset = local ? local.dataOffset : e.localOffset;
   const m: Member = { entry: e, local, names, start: e.localOffset, end: dataOffset + e.compressedSize, dataOffset, head };
+  const ordinary =
+    local !== null &&
+    names.length === 1 &&
+    local.method === e.method &&
+    ((e.flags | local.flags) & ~ORDINARY_BITS) === 0 &&
+    unixFileType(e.externalAttributes) !== S_IFLNK &&
+    (e.method === METHOD_DEFLATE ? !isBomb(e.uncompressedSize, e.compressedSize, limits.maxCompressionRatio) : e.method === METHOD_STORED && e.compressedSize === e.uncompressedSize) &&
+    m.end <= source.size &&
+    unsafePathReason(e.name) === null &&
+    !e.name.includes('\0');
+  if (!ordinary || isSpecialType(e.externalAttributes)) await reportProblems(source, sink, limits, m);
+  return m;
+}
+
+/** Flag bits that need no finding: compression options, data descriptor, UTF-8 names. */
+const ORDINARY_BITS = 0x0002 | 0x0004 | FLAG_DATA_DESCRIPTOR | 0x0800;
+
+function isSpecialType(externalAttributes: number): boolean {
+  const type = unixFileType(externalAttributes);
+  return type === S_IFCHR || type === S_IFBLK || type === S_IFIFO || type === S_IFSOCK;
+}
+
+/** Every finding about one member's entry, names, flags, type and declared sizes. */
+async function reportProblems(source: ByteSource, sink: FindingSink, limits: ScanLimits, m: Member): Promise<void> {
+  const { entry: e, local, names, dataOffset } = m;
   const loc = { member: e.name, offset: e.localOffset };
   const shown = printableName(e.name);
 
@@ -237,7 +266,6 @@ async function inspectMember(source: ByteSource, sink: FindingSink, limits: Scan
   if (e.method !== METHOD_STORED && isBomb(e.uncompressedSize, e.compressedSize, limits.maxCompressionRatio)) {
     sink.add('archive.bomb', `member "${shown}": ${e.compressedSize} bytes declared to expand to ${e.uncompressedSize} (ratio ${ratio(e)} > ${limits.maxCompressionRatio})`, loc);
   }
-  return m;
 }
 
 interface ScanState {
