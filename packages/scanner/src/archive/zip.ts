@@ -144,8 +144,7 @@ async function findEndRecordCached(source: ByteSource): Promise<{ end: EndRecord
   const tail = await source.read(tailStart, source.size - tailStart);
   // The ZIP64 records and, in most zips, the whole central directory lie in the tail already read.
   const cached = new CoveredSource(source, tailStart, tail);
-  for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
-    if (tail[i] !== 0x50 || tail.readUInt32LE(i) !== SIG_EOCD) continue;
+  for (let i = lastSignature(tail, tail.length - EOCD_SIZE); i >= 0; i = lastSignature(tail, i - 1)) {
     const offset = tailStart + i;
     const end: EndRecord = {
       offset,
@@ -188,6 +187,13 @@ async function applyZip64(source: ByteSource, end: EndRecord): Promise<void> {
     end.cdOffset = readU64(rec, 48);
     return;
   }
+}
+
+const EOCD_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+
+/** Offset of the last end-record signature starting at or before `from` (native search), or -1. */
+function lastSignature(buf: Buffer, from: number): number {
+  return from < 0 ? -1 : buf.lastIndexOf(EOCD_BYTES, from);
 }
 
 export function readU64(b: Buffer, at: number): number {
@@ -466,17 +472,15 @@ export const S_IFSOCK = 0o140000;
  */
 export function looksLikeWholeZip(buf: Buffer): boolean {
   if (buf.length < EOCD_SIZE) return false;
-  const from = Math.max(0, buf.length - (EOCD_SIZE + MAX_COMMENT));
-  for (let i = buf.length - EOCD_SIZE; i >= from; i--) {
-    if (buf[i] !== 0x50 || buf.readUInt32LE(i) !== SIG_EOCD) continue;
-    const total = buf.readUInt16LE(i + 10);
-    const cdSize = buf.readUInt32LE(i + 12);
-    const cdOffset = buf.readUInt32LE(i + 16);
-    if (total === 0 && cdSize === 0) return true;
-    for (const at of [cdOffset, i - cdSize]) {
-      if (at >= 0 && at + 4 <= i && buf.readUInt32LE(at) === SIG_CENTRAL) return true;
-    }
-    return false;
+  // The last signature, as the readers take it; it must be within a comment's reach of the end.
+  const i = lastSignature(buf, buf.length - EOCD_SIZE);
+  if (i < 0 || i < buf.length - (EOCD_SIZE + MAX_COMMENT)) return false;
+  const total = buf.readUInt16LE(i + 10);
+  const cdSize = buf.readUInt32LE(i + 12);
+  const cdOffset = buf.readUInt32LE(i + 16);
+  if (total === 0 && cdSize === 0) return true;
+  for (const at of [cdOffset, i - cdSize]) {
+    if (at >= 0 && at + 4 <= i && buf.readUInt32LE(at) === SIG_CENTRAL) return true;
   }
   return false;
 }

@@ -119,8 +119,8 @@ async function scanLayout(ctx: ScanContext, source: ByteSource, report: FileRepo
 
   // Members of every directory interpretation, without repeating the same entry.
   const seen = new Set<string>();
-  const entries: CentralEntry[] = [];
-  for (const dir of layout.directories) {
+  const entries: CentralEntry[] = layout.directories.length === 1 ? [...layout.directories[0]!.entries] : [];
+  for (const dir of layout.directories.length === 1 ? [] : layout.directories) {
     for (const e of dir.entries) {
       const key = `${e.localOffset}:${e.nameBytes.toString('hex')}:${e.method}:${e.compressedSize}:${e.uncompressedSize}`;
       if (seen.has(key)) continue;
