@@ -359,11 +359,15 @@ class Analyzer {
         return this.evalCall(e);
       case 'Filter':
         return this.evalFilter(e, e.node ? this.eval(e.node) : COMP);
+      case 'Neg':
+      case 'Pos': {
+        const v = this.eval(e.node);
+        if (isPureConst(v) && v.consts.every((c) => typeof c === 'number')) return lift([v], (x) => (e.type === 'Neg' ? -(x as number) : x));
+        return NUM;
+      }
       case 'Test':
       case 'Compare':
       case 'Not':
-      case 'Neg':
-      case 'Pos':
         return NUM;
       case 'BinOp':
         return this.evalBinOp(e.op, this.eval(e.left), this.eval(e.right));
@@ -703,6 +707,11 @@ class Analyzer {
         if (l.consts.some((c) => typeof c === 'string') || l.comp || l.data) return COMP;
         return NUM;
       default:
+        // sub, div, floordiv, pow: numbers only.
+        if (isPureConst(l) && isPureConst(r)) {
+          const v = lift([l, r], (a, b) => numOp(op, a!, b!));
+          if (!v.comp) return v;
+        }
         return NUM;
     }
   }
@@ -961,6 +970,17 @@ function destructure(a: AV, path: number[]): AV {
     cur = join(...out);
   }
   return cur;
+}
+
+function numOp(op: string, a: CV, b: CV): CV | undefined {
+  if (typeof a !== 'number' || typeof b !== 'number') return undefined;
+  let r: number;
+  if (op === 'sub') r = a - b;
+  else if (op === 'div') r = b === 0 ? NaN : a / b;
+  else if (op === 'floordiv') r = b === 0 ? NaN : Math.floor(a / b);
+  else if (op === 'pow') r = Math.abs(b) > 1024 ? NaN : a ** b;
+  else return undefined;
+  return Number.isFinite(r) ? r : undefined;
 }
 
 function rangeArgs(v: CV[]): [number, number, number] | undefined {
