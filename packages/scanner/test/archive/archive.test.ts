@@ -268,7 +268,7 @@ describe('zip: detection', () => {
     expect(zipHandler.detect(p.subarray(0, 4096), p.length, 'x')).toBe(true);
     expect(zipHandler.detect(Buffer.from('PK\x05\x06 is just text here, not a zip at all........'), 52, 'x')).toBe(false);
     let seed = 11;
-    const rnd = Buffer.alloc(4096, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff);
+    const rnd = Buffer.from(Buffer.alloc(4096, 0).map(() => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff));
     expect(zipHandler.detect(rnd, 1 << 20, 'x.zip')).toBe(false);
   });
 
@@ -541,7 +541,9 @@ describe('inflateLimited', () => {
 
 describe('robustness: mutated archives never crash the scanner', () => {
   const names = ['torch-state-dict.pt', 'benign.zip', 'zip64-full.zip', 'benign.tar', 'tar-pax-longname.tar', 'model.tar.gz', 'arrays-compressed.npz', 'hidden-member.zip'];
-  it('bit flips, truncations and splices finish with a verdict, no scanner.error', async () => {
+  // A short run here; SCANNER_FUZZ_ITERATIONS=5000 (e.g. from `npm run fuzz`) for a long one.
+  const iterations = Number(process.env.SCANNER_FUZZ_ITERATIONS ?? 40);
+  it('bit flips, truncations and splices finish with a verdict, no scanner.error', { timeout: Math.max(60_000, iterations * 400) }, async () => {
     let seed = 1234;
     const rnd = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -550,11 +552,16 @@ describe('robustness: mutated archives never crash the scanner', () => {
     let runs = 0;
     for (const name of names) {
       const orig = read(name);
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < iterations; i++) {
         const buf = Buffer.from(orig);
         const kind = i % 4;
         let mutated: Buffer = buf;
-        if (kind === 0) for (let k = 0; k < 1 + rnd(8); k++) buf[rnd(buf.length)] ^= 1 << rnd(8);
+        if (kind === 0) {
+          for (let k = 0; k < 1 + rnd(8); k++) {
+            const at = rnd(buf.length);
+            buf[at] = buf[at]! ^ (1 << rnd(8));
+          }
+        }
         else if (kind === 1) mutated = buf.subarray(0, rnd(buf.length));
         else if (kind === 2) {
           const a = rnd(buf.length);
@@ -567,7 +574,7 @@ describe('robustness: mutated archives never crash the scanner', () => {
         runs++;
       }
     }
-    expect(runs).toBe(names.length * 40);
+    expect(runs).toBe(names.length * iterations);
   });
 
   it('a directory with thousands of entries parses in bounded time', async () => {
