@@ -3,6 +3,8 @@
  * `data`. These handlers run after every model format had its chance to claim the bytes.
  */
 import type { FormatHandler } from '../context.js';
+import { findSuperblock } from '../hdf5/reader.js';
+import { hdf5Handler } from './hdf5.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -64,7 +66,13 @@ export const textHandler: FormatHandler = {
 export const dataHandler: FormatHandler = {
   id: 'data',
   detect: () => true,
-  async scan(_ctx, _source, report) {
+  async scan(ctx, source, report) {
+    // HDF5 allows a user block before the superblock (512, 1024, 2048... bytes), beyond the head
+    // the detectors see; h5py and Keras still open such a file, so look for it before giving up.
+    if ((await findSuperblock(source)) !== null) {
+      report.format = 'hdf5';
+      return hdf5Handler.scan(ctx, source, report);
+    }
     report.findings.push({
       ruleId: 'format.unrecognized',
       severity: 'info',

@@ -1,12 +1,64 @@
 /**
- * Every format handler, in detection order: specific magic numbers first, structural parses next,
- * plain text and data last. Content decides; see docs/scanner.md for how ties are broken.
+ * Every format handler, in detection order. Content decides, never the name (a name only breaks a
+ * tie between formats that both parse; see docs/scanner.md):
+ * 1. magic numbers (archives, compressed streams, safetensors, GGUF, numpy, HDF5);
+ * 2. pickles (torch legacy and joblib are pickles with a signature, so they come first);
+ * 3. protobuf models (no magic; a structural parse decides, so before anything textual);
+ * 4. JSON objects (tokenizer configs with chat templates, Keras configs), Jinja templates;
+ * 5. plain JSON, Python source, text, and the catch-all `data` (which still probes for HDF5 user blocks).
  */
 import type { FormatHandler } from '../context.js';
+import { gzipHandler, unsupportedCompressionHandler, zlibHandler } from './gzip.js';
+import { ggufHandler } from './gguf.js';
+import { hdf5Handler } from './hdf5.js';
+import { jinjaTemplateHandler } from './jinja-template.js';
+import { joblibHandler } from './joblib.js';
+import { kerasConfigHandler } from './keras.js';
+import { numpyNpyHandler } from './numpy-npy.js';
+import { onnxHandler } from './onnx.js';
+import { pickleHandler } from './pickle.js';
 import { dataHandler, jsonHandler, pythonSourceHandler, textHandler } from './plain.js';
+import { safetensorsHandler } from './safetensors.js';
+import { kerasMetadataHandler, savedModelHandler } from './savedmodel.js';
+import { tarHandler } from './tar.js';
+import { tokenizerConfigHandler } from './tokenizer-config.js';
+import { torchLegacyHandler } from './torch-legacy.js';
+import { zipHandler } from './zip.js';
+
+/**
+ * Any JSON object may carry a chat template (its key can sit past the head) and any may be a Keras
+ * config (Keras ignores extra keys), so one handler claims JSON objects and runs both analyses.
+ */
+export const jsonObjectHandler: FormatHandler = {
+  id: 'json',
+  detect: (head, size, name) => tokenizerConfigHandler.detect(head, size, name) || kerasConfigHandler.detect(head, size, name),
+  async scan(ctx, source, report) {
+    await tokenizerConfigHandler.scan(ctx, source, report);
+    if (report.format === 'tokenizer-config') return;
+    report.format = 'json';
+    await kerasConfigHandler.scan(ctx, source, report);
+  },
+};
 
 export const HANDLERS: readonly FormatHandler[] = [
-  // Model and archive formats are inserted here as they land.
+  zipHandler,
+  // joblib's compressed pickles are zlib/gzip streams; it claims them before the generic inflaters.
+  joblibHandler,
+  gzipHandler,
+  zlibHandler,
+  unsupportedCompressionHandler,
+  tarHandler,
+  safetensorsHandler,
+  ggufHandler,
+  numpyNpyHandler,
+  hdf5Handler,
+  torchLegacyHandler,
+  pickleHandler,
+  onnxHandler,
+  savedModelHandler,
+  kerasMetadataHandler,
+  jsonObjectHandler,
+  jinjaTemplateHandler,
   jsonHandler,
   pythonSourceHandler,
   textHandler,
