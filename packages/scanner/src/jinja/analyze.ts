@@ -30,7 +30,7 @@ import { type CV, type Expr, type Param, PyDict, type Stmt, type Template, exprC
 import { TemplateSyntaxError } from './lexer.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, TemplateLimitError, parseTemplate } from './parser.js';
 import {
-  type AV, COMP, DATA, MAX_CONSTS, NONE, NUM, constAV, filterConst, getItem, isPureConst, iterate, join, lift, listOf, methodConst,
+  type AV, COMP, DATA, MAX_CONSTS, MAX_LIST, NONE, NUM, constAV, filterConst, getItem, isPureConst, iterate, join, lift, listOf, methodConst,
   normalize, parseFormatFields, printf, pyStr, repeat, add, slice,
 } from './values.js';
 
@@ -396,9 +396,14 @@ class Analyzer {
   }
 
   private evalList(items: AV[]): AV {
-    if (items.every((a) => isPureConst(a))) {
-      const r = lift(items, (...vals) => vals);
-      if (!r.comp) return r;
+    if (items.length <= MAX_LIST && items.every((a) => isPureConst(a))) {
+      if (items.every((a) => a.consts.length === 1)) return constAV(items.map((a) => a.consts[0]!));
+      let combos = 1;
+      for (const a of items) if ((combos *= a.consts.length) > MAX_CONSTS) break;
+      if (combos <= MAX_CONSTS) {
+        const r = lift(items, (...vals) => vals);
+        if (!r.comp) return r;
+      }
     }
     return items.length ? listOf(join(...items)) : constAV([]);
   }

@@ -58,20 +58,33 @@ const OPERATORS: Record<string, TokenType> = {
   '>': 'gt', '<': 'lt', '=': 'assign', '.': 'dot', ':': 'colon', '|': 'pipe', ',': 'comma', ';': 'semicolon',
 };
 
+/** Python's `\s` (str.isspace): JavaScript's `\s` lacks \x1c-\x1f and \x85 and adds \uFEFF. */
+const WS = '[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
 const RE_START = /\{([{%#])([-+]?)/g;
-const RE_RAW_BEGIN = /\{%([-+]?)\s*raw\s*(?:-%\}\s*|%\})/y;
-const RE_RAW_END = /\{%([-+]?)\s*endraw\s*(\+%\}|-%\}\s*|%\}\n?)/g;
-const RE_WS = /\s+/y;
-const RE_FLOAT = /(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/y;
-const RE_INT = /(?:0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[0-9a-fA-F])+|[1-9](?:_?\d)*|0(?:_?0)*)/y;
-const RE_NAME = /[\p{ID_Start}_][\p{ID_Continue}\u00B7\u2118\u212E\u309B\u309C]*/uy;
+const RE_RAW_BEGIN = new RegExp(`\\{%([-+]?)${WS}*raw${WS}*(?:-%\\}${WS}*|%\\})`, 'y');
+const RE_RAW_END = new RegExp(`\\{%([-+]?)${WS}*endraw${WS}*(\\+%\\}|-%\\}${WS}*|%\\}\\n?)`, 'g');
+const RE_WS = new RegExp(`${WS}+`, 'y');
+const RE_WS_CHAR = new RegExp(WS);
+// Python's `\d` matches every Unicode decimal digit (Jinja's number rules use it).
+const RE_FLOAT = /(?:\p{Nd}+_)*\p{Nd}+(?:(?:\.(?:\p{Nd}+_)*\p{Nd}+)?[eE][+-]?(?:\p{Nd}+_)*\p{Nd}+|\.(?:\p{Nd}+_)*\p{Nd}+)/uy;
+const RE_INT = /(?:0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[\p{Nd}a-fA-F])+|[1-9](?:_?\p{Nd})*|0(?:_?0)*)/uy;
+/** Python identifiers (XID_Start XID_Continue*): JavaScript's ID_Start also has U+309B/U+309C, which Python rejects. */
+const RE_NAME = /(?![\u309B\u309C])[\p{ID_Start}_](?:(?![\u309B\u309C])\p{ID_Continue})*/uy;
 const RE_STRING = /'([^'\\]*(?:\\.[^'\\]*)*)'|"([^"\\]*(?:\\.[^"\\]*)*)"/sy;
 const RE_OP = /\/\/|\*\*|==|!=|>=|<=|[-+/*%~[\]()={}<>.:|,;]/y;
-const RE_ONLY_WS = /^\s*$/;
+const RE_ONLY_WS = new RegExp(`^${WS}*$`);
 
+/** Python's str.rstrip() (linear; a regex anchored at the end is quadratic on long whitespace runs). */
+function rstripPy(s: string): string {
+  let end = s.length;
+  while (end > 0 && RE_WS_CHAR.test(s[end - 1]!)) end--;
+  return s.slice(0, end);
+}
+
+/** Newlines in s[from, to) — scans only that range (indexOf would run to the end of a huge template). */
 function countNewlines(s: string, from = 0, to = s.length): number {
   let n = 0;
-  for (let i = s.indexOf('\n', from); i !== -1 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === 10) n++;
   return n;
 }
 
@@ -140,7 +153,7 @@ export class Lexer {
       raw = RE_RAW_BEGIN.exec(src);
       if (raw) sign = raw[1]!;
     }
-    if (sign === '-') text = text.replace(/\s+$/, '');
+    if (sign === '-') text = rstripPy(text);
     else if (sign !== '+' && this.opts.lstripBlocks && kind !== '{') text = this.lstrip(text);
     this.emitData(text, textLine);
     this.line += rawLines;
@@ -149,11 +162,18 @@ export class Lexer {
       this.line += countNewlines(raw[0]);
       RE_RAW_END.lastIndex = afterBegin;
       const end = RE_RAW_END.exec(src);
-      if (!end) throw new TemplateSyntaxError('Missing end of raw directive', this.line);
+      if (!end) {
+        if (afterBegin >= src.length) {
+          this.pos = src.length;
+          this.done = true;
+          return;
+        }
+        throw new TemplateSyntaxError('Missing end of raw directive', this.line);
+      }
       let body = src.slice(afterBegin, end.index);
       const bodyLine = this.line;
       const bodyLines = countNewlines(body);
-      if (end[1] === '-') body = body.replace(/\s+$/, '');
+      if (end[1] === '-') body = rstripPy(body);
       else if (end[1] !== '+' && this.opts.lstripBlocks) body = this.lstrip(body, false);
       this.emitData(body, bodyLine);
       this.line += bodyLines + countNewlines(end[0]);
@@ -163,7 +183,15 @@ export class Lexer {
     }
     if (kind === '#') {
       const close = src.indexOf('#}', at + 2 + m[2]!.length);
-      if (close === -1) throw new TemplateSyntaxError('Missing end of comment tag', this.line);
+      if (close === -1) {
+        // Jinja's failure rule needs a character to report on: `{#` at the very end is accepted.
+        if (at + 2 + m[2]!.length >= src.length) {
+          this.pos = src.length;
+          this.done = true;
+          return;
+        }
+        throw new TemplateSyntaxError('Missing end of comment tag', this.line);
+      }
       let end = close + 2;
       const before = src[close - 1];
       // `-#}` also eats the whitespace after it; `#}` eats one newline with trim_blocks; `+#}` nothing.
@@ -229,13 +257,15 @@ export class Lexer {
     if (src[pos - 1] !== '.') {
       RE_FLOAT.lastIndex = pos;
       if ((m = RE_FLOAT.exec(src))) {
-        this.emit('float', m[0], this.line, { num: Number(m[0].replace(/_/g, '')) });
+        this.emit('float', m[0], this.line, { num: /^[\x00-\x7f]*$/.test(m[0]) ? Number(m[0].replace(/_/g, '')) : NaN });
         this.pos = pos + m[0].length;
         return;
       }
     }
     RE_INT.lastIndex = pos;
     if ((m = RE_INT.exec(src))) {
+      // Python (3.11+) refuses to convert decimal literals of more than 4300 digits; Jinja fails to load such a template.
+      if (m[0].length > 4300 && !/^0[bBoOxX]/.test(m[0]) && m[0].replace(/_/g, '').length > 4300) throw new TemplateSyntaxError('integer literal exceeds the 4300-digit conversion limit', this.line);
       this.emit('integer', m[0], this.line, { num: parseIntLiteral(m[0]) });
       this.pos = pos + m[0].length;
       return;
@@ -290,6 +320,8 @@ export class Lexer {
 }
 
 function parseIntLiteral(lit: string): number {
+  // Non-ASCII digits are valid (Python's int() reads them); their value is left unknown here.
+  if (!/^[\x00-\x7f]*$/.test(lit) || lit.length > 1000) return NaN;
   const s = lit.replace(/_/g, '').toLowerCase();
   try {
     if (s.startsWith('0b') || s.startsWith('0o') || s.startsWith('0x')) return Number(BigInt(s));

@@ -619,10 +619,13 @@ class Parser {
     return this.mk({ type: 'Tuple', items: args, line }, ...args);
   }
 
-  private isTupleEnd(extraEnd?: string[]): boolean {
+  /**
+   * Jinja 3.1 passes its extra end rules to `Token.test_any` as one tuple argument, so they never
+   * match: `{% for a, in x %}` fails there. Mirrored: the extra rules are not consulted.
+   */
+  private isTupleEnd(_extraEnd?: string[]): boolean {
     const t = this.t();
-    if (t === 'variable_end' || t === 'block_end' || t === 'rparen') return true;
-    return !!extraEnd && t === 'name' && extraEnd.includes(this.current.value);
+    return t === 'variable_end' || t === 'block_end' || t === 'rparen';
   }
 
   private parseList(): Expr {

@@ -209,6 +209,23 @@ describe('parse failures and limits', () => {
     expect(worst("{% set s = '' %}{% for c in ['_', 'c'] %}{% set s = s ~ c %}{% endfor %}{{ x[s] }}")).toBe('unknown');
   });
 
+  test('pathological inputs stay linear (4 MiB each)', () => {
+    const M = 4 * 1024 * 1024;
+    for (const src of [
+      '{# c #}'.repeat(M / 7),
+      '{{ a }}'.repeat(M / 7),
+      ' '.repeat(M) + 'x{%- if a %}{% endif %}',
+      ('a' + ' '.repeat(1000)).repeat(M / 1000) + '{%- if a %}{% endif %}',
+      "{% set x = [" + "'a',".repeat(M / 8) + '] %}{{ y[x|first] }}',
+      '{{ ' + '1'.repeat(M) + ' }}',
+      "{{ '" + 'a'.repeat(M),
+    ]) {
+      const t0 = performance.now();
+      analyzeTemplate(src);
+      expect(performance.now() - t0).toBeLessThan(5000);
+    }
+  });
+
   test('a large benign template is analysed quickly', () => {
     const src = read('qwen25-tools.jinja').repeat(200);
     const t0 = performance.now();
