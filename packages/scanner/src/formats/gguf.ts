@@ -277,10 +277,10 @@ class GgufScan {
     if (type === T_STRING) {
       const valOff = r.pos;
       const len = await this.stringLength(`value of ${key}`, valOff);
-      const keep = maybeTemplate || key.startsWith('general.');
-      if (keep && len <= this.ctx.limits.maxTextBytes) {
+      const detail = (key === 'general.architecture' || key === 'general.name') && len <= 256;
+      if (detail || (maybeTemplate && len <= this.ctx.limits.maxTextBytes)) {
         const value = (await r.bytes(len)).toString('utf8');
-        if (key.startsWith('general.') && len <= 256 && (key === 'general.architecture' || key === 'general.name')) this.details[key.slice(8)] = value;
+        if (detail) this.details[key.slice(8)] = value;
         if (isTemplateKey || (maybeTemplate && (value.includes('{%') || value.includes('{{')))) this.templates.push({ key, value, offset: valOff });
       } else {
         if (maybeTemplate) {

@@ -4,12 +4,17 @@
  * insertions. Each case is scanned end to end; a case fails when the scanner throws (a
  * `scanner.error` finding), returns no verdict, or exceeds the per-case time budget.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FileReport } from '../../src/types.js';
 
 export interface FuzzResult {
   cases: number;
   failures: { seed: number; index: number; reason: string; input: Buffer }[];
   verdicts: Record<string, number>;
+  /** Detected formats of the mutated inputs (most must still reach the handler under test). */
+  formats: Record<string, number>;
 }
 
 /** mulberry32: small, fast, seedable. */
@@ -85,7 +90,7 @@ export async function runFuzz(
 ): Promise<FuzzResult> {
   const rand = rng(seed);
   const deadline = Date.now() + seconds * 1000;
-  const result: FuzzResult = { cases: 0, failures: [], verdicts: {} };
+  const result: FuzzResult = { cases: 0, failures: [], verdicts: {}, formats: {} };
   const budget = opts.caseBudgetMs ?? 5000;
   while (Date.now() < deadline && result.cases < (opts.maxCases ?? Infinity)) {
     const input = mutate(corpus, rand, opts.tokens);
@@ -104,6 +109,27 @@ export async function runFuzz(
     else if (!['safe', 'unknown', 'inconclusive', 'unsafe'].includes(report.verdict)) result.failures.push({ seed, index, reason: `no verdict: ${String(report.verdict)}`, input });
     else if (ms > budget) result.failures.push({ seed, index, reason: `took ${ms} ms`, input });
     result.verdicts[report.verdict] = (result.verdicts[report.verdict] ?? 0) + 1;
+    result.formats[report.format] = (result.formats[report.format] ?? 0) + 1;
   }
   return result;
+}
+
+/** Short runs in `npm test`; FUZZ_SECONDS / FUZZ_SEED (as the pickle fuzzer) make longer or different ones. */
+export function fuzzSeconds(def: number): number {
+  const v = Number(process.env.FUZZ_SECONDS);
+  return Number.isFinite(v) && v > 0 ? v : def;
+}
+
+export function fuzzSeed(def: number): number {
+  const v = Number(process.env.FUZZ_SEED);
+  return Number.isInteger(v) ? v : def;
+}
+
+/** Failure descriptions; each failing input is saved to the temp directory for reproduction. */
+export function reportFailures(name: string, r: FuzzResult): string[] {
+  return r.failures.map((f) => {
+    const file = path.join(os.tmpdir(), `steward-${name}-${f.seed}-${f.index}.bin`);
+    fs.writeFileSync(file, f.input);
+    return `case ${f.index} (seed ${f.seed}, input ${file}): ${f.reason}`;
+  });
 }
