@@ -38,7 +38,7 @@ export function renderText(report: ScanReport, opts: { verbose?: boolean } = {})
       const shown = opts.verbose ? f.imports : f.imports.filter((i) => i.verdict !== 'safe');
       const safeCount = f.imports.length - shown.length;
       for (const i of shown) out.push(`${pad}  import   ${i.verdict.padEnd(7)} ${i.module}.${i.name} (${i.opcode} at ${i.offset}; ${i.reason})`);
-      if (safeCount > 0) out.push(`${pad}  imports  ${safeCount} safe (${[...new Set(f.imports.filter((i) => i.verdict === 'safe').map((i) => `${i.module}.${i.name}`))].slice(0, 6).join(', ')}${safeCount > 6 ? ', …' : ''})`);
+      if (safeCount > 0 && (opts.verbose || f.verdict !== 'safe')) out.push(`${pad}  imports  ${safeCount} safe (${[...new Set(f.imports.filter((i) => i.verdict === 'safe').map((i) => `${i.module}.${i.name}`))].slice(0, 6).join(', ')}${safeCount > 6 ? ', …' : ''})`);
     }
     for (const c of f.children ?? []) if (opts.verbose || c.verdict !== 'safe' || c.findings.some((x) => x.severity !== 'info')) visit(c, depth + 1);
   };
