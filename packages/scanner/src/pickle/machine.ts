@@ -60,8 +60,6 @@ const TICK = 1 << 16;
 const YIELD_EVERY = 1 << 21;
 /** Findings of one rule kept per scan; the rest are counted. */
 const FINDINGS_PER_RULE = 20;
-/** Opcodes the plain-pickle reading of joblib array data may take. */
-const SHADOW_MAX_OPS = 10_000;
 
 const ST_STOP = 1;
 const ST_NEED = 2;
@@ -225,6 +223,10 @@ export class PickleMachine {
   private memo: (Val | undefined)[] = [];
   private memoMap = new Map<number, Val>();
   private memoCount = 0;
+  /** Shadow readings see the outer pickle's memo read-only, under their own writes. */
+  private memoBase: { memo: (Val | undefined)[]; memoMap: Map<number, Val> } | null = null;
+  /** Shadow readings start from the outer pickle's stack, marks and memo at the array data. */
+  private inheritFrom: PickleMachine | null = null;
   private proto = 0;
   private framing = false;
   private frameEnd = -1;
@@ -380,6 +382,16 @@ export class PickleMachine {
     this.errorOffset = this.pos;
     this.pendingJoblib = null;
     this.stopValue = undefined;
+    const outer = this.inheritFrom;
+    if (outer) {
+      this.inheritFrom = null;
+      this.stack = outer.stack.slice();
+      this.marks = outer.marks.slice();
+      this.fence = outer.fence;
+      this.proto = outer.proto;
+      this.memoBase = { memo: outer.memo, memoMap: outer.memoMap };
+      this.memoCount = outer.memoCount;
+    }
   }
 
   private async drive(): Promise<number> {
@@ -598,7 +610,8 @@ export class PickleMachine {
     if (inst instanceof PyObj) {
       const cls = classOf(inst);
       this.sink.call(cls ? `${cls.path}.__setstate__` : '<unresolved>.__setstate__');
-      inst.state = state;
+      // A second BUILD on the same object adds to its __dict__ (what joblib's wrapper reads).
+      inst.state = inst.state instanceof PyDict && state instanceof PyDict ? mergeDicts(inst.state, state) : state;
       if (this.joblibAware && cls && cls.resolved && cls.path === NUMPY_ARRAY_WRAPPER) return true;
       return false;
     }
@@ -623,10 +636,10 @@ export class PickleMachine {
 
   private memoPut(idx: number, v: Val, offset: number): void {
     if (idx < MEMO_DENSE) {
-      if (this.memo[idx] === undefined) this.memoCount++;
+      if (this.memo[idx] === undefined && (this.memoBase === null || this.memoBase.memo[idx] === undefined)) this.memoCount++;
       this.memo[idx] = v;
     } else {
-      if (!this.memoMap.has(idx)) this.memoCount++;
+      if (!this.memoMap.has(idx) && (this.memoBase === null || !this.memoBase.memoMap.has(idx))) this.memoCount++;
       this.memoMap.set(idx, v);
     }
     if (this.memoCount > this.maxMemo) {
@@ -635,7 +648,8 @@ export class PickleMachine {
   }
 
   private memoGet(idx: number, offset: number): Val {
-    const v = idx < MEMO_DENSE ? this.memo[idx] : this.memoMap.get(idx);
+    let v = idx < MEMO_DENSE ? this.memo[idx] : this.memoMap.get(idx);
+    if (v === undefined && this.memoBase) v = idx < MEMO_DENSE ? this.memoBase.memo[idx] : this.memoBase.memoMap.get(idx);
     if (v === undefined) this.fail(offset, `memo value not found at index ${idx}`);
     return v;
   }
@@ -1125,7 +1139,6 @@ export class PickleMachine {
               this.errorMessage = '\0unresolved';
               return ST_ERROR;
             }
-            stack[stack.length - 1] = new PyObj(new PyGlobal('numpy', 'ndarray', 'safe', true), 'joblib', null);
             this.pendingJoblib = w;
             return ST_JOBLIB;
           }
@@ -1421,6 +1434,10 @@ export class PickleMachine {
     const w = this.pendingJoblib!;
     this.pendingJoblib = null;
     const at = this.pos;
+    // The plain pickle.load reading (run first, from the outer state as it is at this point) keeps the
+    // wrapper on the stack; joblib.load replaces it with the array.
+    if (!w.hasObject) await this.shadowRead(at);
+    this.stack[this.stack.length - 1] = new PyObj(new PyGlobal('numpy', 'ndarray', 'safe', true), 'joblib', null);
     if (w.hasObject) {
       // Plain pickle.load would run these same opcodes (on top of the outer stack): scanning them as
       // a pickle covers both readings.
@@ -1437,8 +1454,6 @@ export class PickleMachine {
       this.pos = info.end;
       return true;
     }
-    // The same bytes, read by plain pickle.load instead of joblib.load: any import they reach counts.
-    await this.shadowRead(at);
     let pos = at;
     if (w.aligned) {
       const b = await this.source.read(pos, 1);
@@ -1461,15 +1476,19 @@ export class PickleMachine {
     if (first === undefined || opName(first).startsWith('0x')) return;
     const shadowSink = new Sink();
     shadowSink.nextPickleIndex = this.pickleIndex;
-    const m = new PickleMachine(
-      this.source,
-      { ...this.opts, start: at, end: this.regionEnd, shadow: true, maxPickles: 1, limits: { ...this.opts.limits, maxPickleOpcodes: SHADOW_MAX_OPS } },
-      shadowSink,
-    );
-    try {
-      await m.scanOne();
-    } catch {
-      // the shadow reading never fails the scan
+    const m = new PickleMachine(this.source, { ...this.opts, start: at, end: this.regionEnd, shadow: true, maxPickles: 1 }, shadowSink);
+    m.inheritFrom = this;
+    await m.scanOne();
+    if (m.limitHit) {
+      // The other reading could not be finished: the file cannot be called safe.
+      this.sink.add({
+        ruleId: `limit.${m.limitHit.limit}`,
+        severity: 'medium',
+        verdict: 'inconclusive',
+        message: `reading the joblib array data at offset ${at} the way plain pickle.load would: ${m.limitHit.message}`,
+        location: { offset: at },
+      });
+      if (m.limitHit.limit === 'time') throw m.limitHit;
     }
     if (shadowSink.imports.length === 0) return;
     for (const imp of shadowSink.imports) {
@@ -1539,52 +1558,76 @@ function makeContainer(op: number, items: Val[], offset: number, fail: (o: numbe
 
 // ---------------------------------------------------------------- joblib array sizing
 
-const NUMPY_ITEMSIZE: Record<string, number> = { b: 1, i: 0, u: 0, f: 0, c: 0, M: 8, m: 8, O: 8, S: 0, U: 0, V: 0, a: 0 };
-
 interface DtypeInfo {
   itemsize: number;
   hasObject: boolean;
 }
 
-/** Size and object-ness of a symbolic `numpy.dtype(code, align, copy)` + BUILD state. */
-export function dtypeInfo(v: Val | undefined, depth = 0): DtypeInfo | null {
-  if (depth > 16 || !(v instanceof PyObj)) return null;
+/** Type codes numpy's dtype.__reduce__ writes, with the item size of the fixed-size ones. */
+const FIXED_CODES: Record<string, number> = {
+  b1: 1, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, f2: 2, f4: 4, f8: 8, f16: 16, c8: 8, c16: 16, c32: 32, M8: 8, m8: 8, O8: 8,
+};
+
+/**
+ * Item size and `hasobject` of a symbolic `numpy.dtype(code, False, True)` + BUILD state, exactly as
+ * numpy 1.x/2.x computes them (checked against numpy's __setstate__): the state's elsize applies to
+ * flexible types (S, a, U, V) only, and from state version 3 on `hasobject` is the state's flags
+ * bit 0, whatever the type code. Anything else (other codes, older state layouts, non-constant
+ * values) returns null: the caller cannot size the array and must not guess.
+ */
+export function dtypeInfo(v: Val | undefined): DtypeInfo | null {
+  if (!(v instanceof PyObj)) return null;
   const cls = v.callee;
-  if (!(cls instanceof PyGlobal) || cls.path !== 'numpy.dtype') return null;
+  if (!(cls instanceof PyGlobal) || !cls.resolved || cls.path !== 'numpy.dtype') return null;
   const codeVal = seqItems(v.args)?.[0];
   const code = typeof codeVal === 'string' ? codeVal : codeVal instanceof PyBytes ? codeVal.text : null;
   if (code === null) return null;
-  const m = /^([biufcMmOSUVa])(\d*)$/.exec(code);
-  if (!m) return null;
-  const kind = m[1]!;
-  const n = m[2] ? Number(m[2]) : 0;
-  const state = seqItems(v.state);
-  const elsize = state && typeof state[5] === 'number' ? state[5] : -1;
-  let hasObject = kind === 'O';
-  // Structured dtype: fields dict (state[4]) maps names to (dtype, offset[, title]).
-  const fields = state?.[4];
-  if (fields instanceof PyDict) {
-    for (const f of fields.vals) {
-      const sub = dtypeInfo(seqItems(f)?.[0], depth + 1);
-      if (sub === null) return null;
-      if (sub.hasObject) hasObject = true;
+  const flexible = /^([SaUV])(\d+)$/.exec(code);
+  const fixed = FIXED_CODES[code];
+  if (!flexible && fixed === undefined) return null;
+  let itemsize = flexible ? Number(flexible[2]) * (flexible[1] === 'U' ? 4 : 1) : fixed!;
+  let hasObject = code === 'O8';
+  const state = v.state;
+  if (state !== undefined) {
+    const items = state instanceof PyTuple ? state.items : null;
+    if (!items) return null;
+    const version = items[0];
+    if (!((version === 3 && items.length === 8) || (version === 4 && items.length === 9))) return null;
+    const elsize = items[5];
+    const flags = items[7];
+    if (typeof elsize !== 'number' || !Number.isInteger(elsize) || typeof flags !== 'number' || !Number.isInteger(flags)) return null;
+    if (flexible) {
+      if (elsize < 0) return null;
+      itemsize = elsize;
+    }
+    hasObject = (flags & 1) !== 0;
+  }
+  return { itemsize, hasObject };
+}
+
+function mergeDicts(a: PyDict, b: PyDict): PyDict {
+  const d = new PyDict();
+  for (const [keys, vals] of [[a.keys, a.vals], [b.keys, b.vals]] as const) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      const at = typeof k === 'string' ? d.keys.indexOf(k) : -1;
+      if (at >= 0) d.vals[at] = vals[i]!;
+      else if (d.keys.length < CONTAINER_KEEP) {
+        d.keys.push(k);
+        d.vals.push(vals[i]!);
+      }
     }
   }
-  let itemsize: number;
-  if (elsize > 0) itemsize = elsize;
-  else if (kind === 'U') itemsize = n * 4;
-  else if (NUMPY_ITEMSIZE[kind] !== undefined && NUMPY_ITEMSIZE[kind] !== 0 && n === 0) itemsize = NUMPY_ITEMSIZE[kind]!;
-  else itemsize = n;
-  if (kind === 'O') itemsize = 8;
-  if (!(itemsize > 0) && !hasObject) return null;
-  return { itemsize, hasObject };
+  d.count = d.keys.length;
+  return d;
 }
 
 function joblibWrapper(obj: PyObj): JoblibPending | null {
   const state = obj.state;
-  if (!(state instanceof PyDict)) return null;
-  const shape = seqItems(state.get('shape'));
-  if (!shape) return null;
+  if (!(state instanceof PyDict) || state.count !== state.keys.length) return null;
+  const shapeVal = state.get('shape');
+  const shape = seqItems(shapeVal);
+  if (!shape || shape.length !== (shapeVal as PyTuple | PyList).count) return null;
   let count = 1;
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) return null;

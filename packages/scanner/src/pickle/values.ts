@@ -47,8 +47,9 @@ export class PyDict {
   keys: Val[] = [];
   vals: Val[] = [];
   count = 0;
+  /** The value of a string key; the last SETITEM wins, as in Python. */
   get(key: string): Val | undefined {
-    const i = this.keys.indexOf(key);
+    const i = this.keys.lastIndexOf(key);
     return i < 0 ? undefined : this.vals[i];
   }
 }

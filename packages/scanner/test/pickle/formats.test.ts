@@ -212,15 +212,15 @@ describe('numpy .npy', () => {
 
 describe('joblib', () => {
   /** A joblib stream: NumpyArrayWrapper for a uint8 array of `data.length` items, then the raw data. */
-  function wrapper(data: Buffer, aligned: boolean, after = asm().stop().bytes()): Buffer {
+  function wrapper(data: Buffer, aligned: boolean, after = asm().stop().bytes(), opts: { flags?: number; shapes?: number[] } = {}): Buffer {
     const a = asm().proto(2)
       .global('joblib.numpy_pickle', 'NumpyArrayWrapper').emptyTuple().newobj()
       .emptyDict().mark()
-      .shortBinunicode('subclass').global('numpy', 'ndarray')
-      .shortBinunicode('shape').binint(data.length).tuple1()
-      .shortBinunicode('order').shortBinunicode('C')
+      .shortBinunicode('subclass').global('numpy', 'ndarray');
+    for (const n of opts.shapes ?? [data.length]) a.shortBinunicode('shape').binint(n).tuple1();
+    a.shortBinunicode('order').shortBinunicode('C')
       .shortBinunicode('dtype').global('numpy', 'dtype').shortBinunicode('u1').raw(0x89).newTrue().tuple3().reduce()
-      .mark().binint1(3).shortBinunicode('|').none().none().none().binint(-1).binint(-1).binint1(0).tuple().build()
+      .mark().binint1(3).shortBinunicode('|').none().none().none().binint(-1).binint(-1).binint1(opts.flags ?? 0).tuple().build()
       .shortBinunicode('allow_mmap').raw(0x89);
     if (aligned) a.shortBinunicode('numpy_array_alignment_bytes').binint1(16);
     a.setitems().build();
@@ -241,6 +241,31 @@ describe('joblib', () => {
     expect(r.verdict).toBe('unsafe');
     expect(ruleIds(r)).toEqual(['joblib.polyglot-array-data', 'pickle.unsafe-import']);
     expect(importPaths(r)).toContain('os.system');
+  });
+
+  it('the plain pickle.load reading starts from the outer stack and memo (a polyglot that needs them)', async () => {
+    // POP needs the wrapper that is on the outer stack; BINGET 0 needs the outer memo.
+    const hidden = Buffer.from("0h\x000cos\nsystem\n(S'id'\ntR.", 'latin1');
+    const p = wrapper(hidden, false).toString('latin1').replace('\x81', '\x81q\x00');
+    const r = await scan(Buffer.from(p, 'latin1'), 'x.joblib');
+    expect(r.verdict).toBe('unsafe');
+    expect(ruleIds(r)).toContain('joblib.polyglot-array-data');
+  });
+
+  it('a repeated state key counts as Python counts it (the last one wins)', async () => {
+    // joblib reads 1 byte (the last shape), then runs the rest as opcodes.
+    const r = await scan(wrapper(Buffer.concat([Buffer.from([0x4e]), callGlobal('os', 'system').subarray(2)]), false, Buffer.alloc(0), { shapes: [40, 1] }), 'x.joblib');
+    expect(r.verdict).toBe('unsafe');
+    expect(importPaths(r)).toContain('os.system');
+  });
+
+  it('the dtype state flags decide hasobject, as in numpy (object data is a nested pickle)', async () => {
+    // A uint8 dtype whose state says "has objects": joblib.load runs pickle.load on what follows.
+    const nested = Buffer.concat([asm().proto(2).mark().bytes(), Buffer.alloc(12_000, 'N'), asm().popMark().bytes(), callGlobal('os', 'system').subarray(2)]);
+    const r = await scan(wrapper(nested, false, asm().stop().bytes(), { flags: 1, shapes: [1] }), 'x.joblib');
+    expect(r.verdict).toBe('unsafe');
+    expect(importPaths(r)).toContain('os.system');
+    expect(ruleIds(r)).not.toContain('joblib.polyglot-array-data');
   });
 
   it('an array wrapper whose dtype cannot be sized stops the analysis as unknown', async () => {

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAllowlist } from '../../src/pickle/allowlist.js';
-import { PickleMachine, probePickle } from '../../src/pickle/machine.js';
+import { PickleMachine, dtypeInfo, probePickle } from '../../src/pickle/machine.js';
 import { parseFloatText, parseIntText, rawUnicodeEscapeDecode, escapeDecode } from '../../src/pickle/opcodes.js';
-import { PyList, PyTuple } from '../../src/pickle/values.js';
+import { PyGlobal, PyList, PyObj, PyTuple, type Val } from '../../src/pickle/values.js';
 import { FileSource, type ByteSource } from '../../src/source.js';
 import { DEFAULT_LIMITS } from '../../src/types.js';
 import { asm, callGlobal, u64 } from './asm.js';
@@ -108,6 +108,30 @@ describe('semantics', () => {
     // A head cut from a larger file: ends without error, incomplete.
     expect(probePickle(p.subarray(0, 8), 100)).toMatchObject({ ok: true, complete: false });
     expect(probePickle(Buffer.from('# Title\n'), 8)).toMatchObject({ ok: false, calls: 0 });
+  });
+});
+
+describe('numpy dtype sizing (for joblib arrays) matches numpy', () => {
+  function dt(code: string, state?: Val[]): PyObj {
+    const o = new PyObj(new PyGlobal('numpy', 'dtype', 'safe', true), 'REDUCE', new PyTuple([code, false, true], 3));
+    if (state) o.state = new PyTuple(state, state.length);
+    return o;
+  }
+  // Each expectation was observed with numpy 1.24: np.dtype(code, False, True).__setstate__(state).
+  it.each([
+    ['f8', [3, '<', null, null, null, 16, 8, 0], { itemsize: 8, hasObject: false }],
+    ['V8', [3, '|', null, null, null, 16, 1, 0], { itemsize: 16, hasObject: false }],
+    ['U10', [3, '<', null, null, null, 8, 4, 8], { itemsize: 8, hasObject: false }],
+    ['f8', [3, '<', null, null, null, -1, -1, 63], { itemsize: 8, hasObject: true }],
+    ['O8', [3, '|', null, null, null, -1, -1, 0], { itemsize: 8, hasObject: false }],
+    ['f8', [4, '<', null, null, null, 16, 8, 0, null], { itemsize: 8, hasObject: false }],
+    ['U10', undefined, { itemsize: 40, hasObject: false }],
+    ['O8', undefined, { itemsize: 8, hasObject: true }],
+    ['f3', undefined, null],
+    ['V8', [1, '|', null, null, null, 8, 1], null],
+    ['f8', [3, '<', null, null, null, 'x', 8, 0], null],
+  ] as [string, Val[] | undefined, unknown][])('%s with state %j', (code, state, expected) => {
+    expect(dtypeInfo(dt(code, state))).toEqual(expected);
   });
 });
 
