@@ -30,8 +30,8 @@ import { type CV, type Expr, type Param, PyDict, type Stmt, type Template, exprC
 import { TemplateSyntaxError } from './lexer.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, TemplateLimitError, parseTemplate } from './parser.js';
 import {
-  type AV, COMP, DATA, MAX_CONSTS, MAX_LIST, NONE, NUM, constAV, filterConst, getItem, isPureConst, iterate, join, lift, listOf, methodConst,
-  normalize, parseFormatFields, printf, pyStr, repeat, add, slice,
+  type AV, COMP, DATA, MAX_CONSTS, MAX_LIST, NONE, fieldsOf, NUM, constAV, filterConst, getItem, isPureConst, iterate, join, lift, listOf, methodConst,
+  normalize, parseFormatFields, printf, pyStr, repeat, add, slice, cvKey, isBottom, EMPTY,
 } from './values.js';
 
 export interface TemplateIssue {
@@ -90,7 +90,6 @@ export const OBJECT_GLOBALS: ReadonlySet<string> = new Set(['lipsum', 'cycler', 
 /** Sandbox limit on range() (jinja2.sandbox.MAX_RANGE). */
 export const MAX_RANGE = 100_000;
 const LOOP_NUMERIC = new Set(['index', 'index0', 'revindex', 'revindex0', 'first', 'last', 'length', 'depth', 'depth0']);
-const DUNDER = /^__.*__$/;
 const DUNDER_INSIDE = /__[A-Za-z0-9_]*[A-Za-z0-9]__/;
 const MAX_ISSUES = 200;
 const MAX_EVAL_DEPTH = 300;
@@ -107,6 +106,25 @@ const DATA_METHODS = new Set([
   'capitalize', 'casefold', 'copy',
 ]);
 const NUM_METHODS = new Set(['startswith', 'endswith', 'count', 'find', 'rfind', 'index', 'rindex', 'isdigit', 'isalpha', 'isspace', 'isupper', 'islower']);
+
+interface NameEntry {
+  state: 'busy' | 'done';
+  /** The value (done) or the current approximation (busy). */
+  value: AV;
+  /** Whether the evaluation read the approximation (a recursive binding). */
+  hit: boolean;
+}
+
+const BOTTOM = EMPTY;
+const MAX_FIXPOINT_ROUNDS = 6;
+const MAX_FIXPOINT_STEPS = 20_000;
+
+/** Structural identity of an abstract value (fixed-point test). */
+function avKey(a: AV): string {
+  const consts = a.consts.map(cvKey).sort().join('|');
+  const fields = a.fields ? [...a.fields.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, v]) => `${k}=${avKey(v)}`).join(',') : '';
+  return `${consts};${a.data ? 'd' : ''}${a.num ? 'n' : ''}${a.comp ? 'c' : ''};[${a.elems ? avKey(a.elems) : ''}];{${fields}}`;
+}
 
 type Binding =
   | { kind: 'expr'; expr: Expr; path: number[] }
@@ -194,7 +212,10 @@ class Analyzer {
   private readonly bindings = new Map<string, Binding[]>();
   private readonly macros = new Map<string, MacroInfo>();
   private readonly memo = new Map<Expr, AV>();
-  private readonly nameMemo = new Map<string, AV | 'busy'>();
+  private readonly nameMemo = new Map<string, NameEntry>();
+  /** Memo entries in creation order, so a fixed-point round can undo what it computed from an approximation. */
+  private readonly memoLog: ({ expr: Expr } | { name: string })[] = [];
+  private steps = 0;
   private readonly macroMemo = new Map<string, AV | 'busy'>();
   private evalDepth = 0;
   private ticks = 0;
@@ -223,8 +244,16 @@ class Analyzer {
   run(): void {
     this.collect(this.template.body);
     this.check(this.template.body);
-    for (const [s, line] of this.dunderStrings) {
-      if (!this.reportedStrings.has(s)) this.issue(RULES.dunderString, `constant string ${JSON.stringify(s.slice(0, 80))} contains a dunder name (sandbox-escape material)`, line);
+    const byLine = new Map<number, string[]>();
+    for (const [str, line] of this.dunderStrings) {
+      if (this.reportedStrings.has(str)) continue;
+      const list = byLine.get(line) ?? [];
+      list.push(str);
+      byLine.set(line, list);
+    }
+    for (const [line, strs] of byLine) {
+      const shown = strs.slice(0, 3).map((x) => JSON.stringify(x.length > 60 ? x.slice(0, 60) + '…' : x)).join(', ');
+      this.issue(RULES.dunderString, `constant string${strs.length > 1 ? 's' : ''} ${shown}${strs.length > 3 ? ` and ${strs.length - 3} more` : ''} contain${strs.length > 1 ? '' : 's'} a dunder name (sandbox-escape material)`, line);
     }
     if (this.dropped > 0) {
       // Keep the worst verdict visible even when the list is cut.
@@ -339,6 +368,7 @@ class Analyzer {
       this.evalDepth--;
     }
     this.memo.set(e, v);
+    this.memoLog.push({ expr: e });
     return v;
   }
 
@@ -390,6 +420,11 @@ class Analyzer {
         if ([...keys, ...vals].every((a) => isPureConst(a) && a.consts.length === 1)) {
           return constAV(new PyDict(e.items.map((_, i) => [keys[i]!.consts[0]!, vals[i]!.consts[0]!])));
         }
+        if (keys.every((a) => isPureConst(a) && a.consts.length === 1 && typeof a.consts[0] === 'string')) {
+          const fields = new Map<string, AV>();
+          keys.forEach((k, i) => fields.set(k.consts[0] as string, vals[i]!));
+          return fieldsOf(fields);
+        }
         return COMP;
       }
     }
@@ -408,19 +443,57 @@ class Analyzer {
     return items.length ? listOf(join(...items)) : constAV([]);
   }
 
+  /**
+   * A variable's value: the join of every binding. Recursive bindings (a macro parameter passed
+   * `json_spec.items` in a recursive call, `{% set s = s ~ c %}` in a loop) are solved by
+   * iterating from the empty value to a fixed point; results computed from an approximation are
+   * discarded between rounds. No fixed point within a few rounds gives `comp`.
+   */
   private evalName(name: string): AV {
     const m = this.nameMemo.get(name);
-    if (m === 'busy') return COMP;
-    if (m) return m;
+    if (m?.state === 'done') return m.value;
+    if (m?.state === 'busy') {
+      m.hit = true;
+      return m.value;
+    }
     const bs = this.bindings.get(name);
     if (!bs) {
       if (this.macros.has(name)) return COMP;
       return this.unbound(name);
     }
-    this.nameMemo.set(name, 'busy');
-    const v = join(...bs.map((b) => this.evalBinding(b)));
-    this.nameMemo.set(name, v);
+    const entry: NameEntry = { state: 'busy', value: BOTTOM, hit: false };
+    this.nameMemo.set(name, entry);
+    let v: AV = BOTTOM;
+    const rounds: AV[] = [];
+    for (let round = 0; ; round++) {
+      const mark = this.memoLog.length;
+      entry.hit = false;
+      v = join(...bs.map((b) => this.evalBinding(b)));
+      if (!entry.hit || avKey(v) === avKey(entry.value)) {
+        // Earlier rounds' values are real possibilities too; keep them as witnesses when the cap lost them.
+        if (rounds.length) v = join(...rounds, v);
+        break;
+      }
+      this.rollback(mark);
+      rounds.push(v);
+      if (round >= MAX_FIXPOINT_ROUNDS || (this.steps += 1) > MAX_FIXPOINT_STEPS) {
+        // Every round's values are real possibilities (the iteration rises from nothing); the rest is unknown.
+        v = join(...rounds, COMP);
+        break;
+      }
+      entry.value = v;
+    }
+    this.nameMemo.set(name, { state: 'done', value: v, hit: false });
+    this.memoLog.push({ name });
     return v;
+  }
+
+  private rollback(mark: number): void {
+    while (this.memoLog.length > mark) {
+      const x = this.memoLog.pop()!;
+      if ('expr' in x) this.memo.delete(x.expr);
+      else this.nameMemo.delete(x.name);
+    }
   }
 
   private unbound(name: string): AV {
@@ -514,6 +587,27 @@ class Analyzer {
     return v;
   }
 
+  private loopItemsMemo: AV | null = null;
+
+  /** What any loop's current item may be (loop.previtem/nextitem): the elements of every for-loop's iterable. */
+  private loopItems(): AV {
+    if (this.loopItemsMemo) return this.loopItemsMemo;
+    this.loopItemsMemo = COMP; // while computing (a loop over loop.previtem)
+    const iters: AV[] = [];
+    this.walkStmts(this.template.body, (s) => {
+      if (s.type === 'For') iters.push(elemOf(this.eval(s.iter)));
+    });
+    this.loopItemsMemo = join(...iters);
+    return this.loopItemsMemo;
+  }
+
+  private walkStmts(body: Stmt[], fn: (s: Stmt) => void): void {
+    for (const s of body) {
+      fn(s);
+      for (const b of stmtBodies(s)) this.walkStmts(b, fn);
+    }
+  }
+
   private namespaceAttr(nsName: string, attr: string): AV | null {
     const bs = this.bindings.get(nsName);
     if (!bs) return null;
@@ -532,8 +626,10 @@ class Analyzer {
   }
 
   private evalGetattr(node: Expr, attr: string): AV {
-    if (node.type === 'Name' && !this.isBound(node.name)) {
-      if (node.name === 'loop') return LOOP_NUMERIC.has(attr) ? NUM : COMP;
+    if (node.type === 'Name' && !this.isBound(node.name) && node.name === 'loop') {
+      if (LOOP_NUMERIC.has(attr)) return NUM;
+      if (attr === 'previtem' || attr === 'nextitem') return join(this.loopItems(), NONE);
+      return COMP;
     }
     if (node.type === 'Name') {
       const ns = this.namespaceAttr(node.name, attr);
@@ -545,8 +641,10 @@ class Analyzer {
       if (c instanceof PyDict) {
         const v = c.get(attr);
         out.push(v === undefined ? NONE : constAV(v));
-      } else out.push(COMP);
+      } else if (typeof c === 'string' || Array.isArray(c)) out.push(COMP); // a bound method
+      else out.push(NONE); // None, numbers, booleans: undefined
     }
+    if (recv.fields) out.push(recv.fields.get(attr) ?? NONE);
     if (recv.data) out.push(DATA);
     if (recv.comp || recv.elems) out.push(COMP);
     if (recv.num) out.push(NUM);
@@ -564,7 +662,7 @@ class Analyzer {
         else out.push(COMP);
       }
       if (recv.data) out.push(DATA);
-      if (recv.comp) out.push(COMP);
+      if (recv.comp || recv.fields) out.push(COMP);
       if (recv.elems) out.push(recv);
       return join(...out);
     }
@@ -580,6 +678,10 @@ class Analyzer {
           out.push(items ? constAV(...items) : NONE);
           if (key.comp || key.data) out.push(COMP);
         }
+    }
+    if (recv.fields) {
+      if (isPureConst(key)) for (const k of key.consts) out.push(typeof k === 'string' ? (recv.fields.get(k) ?? NONE) : NONE);
+      else out.push(...recv.fields.values(), NONE, ...(key.comp ? [COMP] : []));
     }
     if (recv.data) out.push(DATA);
     if (recv.comp) out.push(COMP);
@@ -613,6 +715,17 @@ class Analyzer {
       if (recv.data) {
         if (DATA_METHODS.has(callee.attr)) out.push(DATA, ...(callee.attr === 'get' && args[1] ? [args[1]] : []));
         else if (NUM_METHODS.has(callee.attr)) out.push(NUM);
+        else out.push(COMP);
+      }
+      if (recv.fields) {
+        const f = recv.fields;
+        if (callee.attr === 'get') {
+          const k = args[0];
+          if (k && isPureConst(k)) for (const c of k.consts) out.push(typeof c === 'string' ? (f.get(c) ?? args[1] ?? NONE) : (args[1] ?? NONE));
+          else out.push(...f.values(), args[1] ?? NONE);
+        } else if (callee.attr === 'keys') out.push(listOf(constAV(...f.keys())));
+        else if (callee.attr === 'values') out.push(listOf(join(...f.values())));
+        else if (callee.attr === 'items') out.push(listOf(listOf(join(constAV(...f.keys()), ...f.values()))));
         else out.push(COMP);
       }
       if (recv.comp || recv.elems || recv.num) out.push(COMP);
@@ -686,6 +799,14 @@ class Analyzer {
       else if (name === 'join') out.push(concat(input.elems, COMP));
       else out.push(COMP);
     }
+    if (input.fields) {
+      const keys = constAV(...input.fields.keys());
+      const vals = join(...input.fields.values());
+      if (name === 'items' || name === 'dictsort') out.push(listOf(listOf(join(keys, vals))));
+      else if (name === 'list' || name === 'sort' || name === 'unique' || name === 'reverse') out.push(listOf(keys));
+      else if (name === 'first' || name === 'last') out.push(keys);
+      else out.push(COMP);
+    }
     if (input.data) out.push(DATA_FILTERS.has(name) ? DATA : COMP);
     if (input.comp) out.push(COMP);
     if (input.num) out.push(name === 'string' || name === 'format' || name === 'join' ? COMP : NUM);
@@ -693,6 +814,7 @@ class Analyzer {
   }
 
   private evalBinOp(op: string, l: AV, r: AV): AV {
+    if (isBottom(l) || isBottom(r)) return EMPTY;
     switch (op) {
       case 'add':
         if (isPureConst(l) && isPureConst(r)) return lift([l, r], add);
@@ -764,26 +886,50 @@ class Analyzer {
     if (name.startsWith('__')) this.issue(RULES.dunderName, `${what} "${name}" is a dunder name`, line);
   }
 
+  private classifyName(name: string): Rule | null {
+    if (name.startsWith('__')) return RULES.dunderAttribute;
+    if (name.startsWith('_')) return RULES.privateAttribute;
+    if (INTERNAL_ATTRIBUTES.has(name)) return RULES.internalAttribute;
+    return null;
+  }
+
+  private reportNames(rule: Rule, names: string[], via: string, line: number): void {
+    const shown = names.slice(0, 4).map((n) => JSON.stringify(n.length > 60 ? n.slice(0, 60) + '…' : n)).join(', ');
+    const list = names.length > 4 ? `${shown} and ${names.length - 4} more` : shown;
+    const why =
+      rule === RULES.dunderAttribute
+        ? 'a sandbox-escape primitive (reaches Python internals such as __globals__/__builtins__)'
+        : rule === RULES.privateAttribute
+          ? "Jinja's sandbox refuses private attributes; unsandboxed renderers reach internals through them"
+          : 'a Python internal that leads to frames, code or class hierarchies';
+    this.issue(rule, `access to ${list} (${via}): ${why}`, line);
+  }
+
   private checkAttrName(name: string, via: string, line: number): boolean {
-    if (DUNDER.test(name) || name.startsWith('__')) {
-      this.issue(RULES.dunderAttribute, `access to "${name}" (${via}): a sandbox-escape primitive (reaches Python internals such as __globals__/__builtins__)`, line);
-    } else if (name.startsWith('_')) {
-      this.issue(RULES.privateAttribute, `access to private attribute "${name}" (${via}); Jinja's sandbox refuses it, unsandboxed renderers reach internals through it`, line);
-    } else if (INTERNAL_ATTRIBUTES.has(name)) {
-      this.issue(RULES.internalAttribute, `access to "${name}" (${via}), a Python internal that leads to frames, code or class hierarchies`, line);
-    } else return false;
+    const rule = this.classifyName(name);
+    if (!rule) return false;
+    this.reportNames(rule, [name], via, line);
     this.reportedStrings.add(name);
     return true;
   }
 
   /** A value used as an attribute name. `strict`: anything not a constant is unknown (attr(), attribute arguments). */
   private checkKey(v: AV, via: string, line: number, strict: boolean, dotted: boolean): void {
+    const hits = new Map<Rule, string[]>();
     for (const c of v.consts) {
       if (typeof c !== 'string') continue;
-      const parts = dotted ? c.split('.') : [c];
-      for (const p of parts) if (this.checkAttrName(p, via, line)) this.reportedStrings.add(c);
+      for (const p of dotted ? c.split('.') : [c]) {
+        const rule = this.classifyName(p);
+        if (!rule) continue;
+        const list = hits.get(rule) ?? [];
+        if (!list.includes(p)) list.push(p);
+        hits.set(rule, list);
+        this.reportedStrings.add(c);
+        this.reportedStrings.add(p);
+      }
     }
-    if (v.comp || (strict && (v.data || v.elems))) {
+    for (const [rule, names] of hits) this.reportNames(rule, names, via, line);
+    if (v.comp || (strict && (v.data || v.elems || v.fields))) {
       this.issue(RULES.computedAttribute, `attribute name computed at render time (${via}); it cannot be proved not to name a Python internal`, line);
     }
   }
@@ -939,6 +1085,7 @@ function constAVList(consts: CV[]): AV {
 }
 
 function concat(a: AV, b: AV): AV {
+  if (isBottom(a) || isBottom(b)) return EMPTY;
   if (!isPureConst(a) || !isPureConst(b)) return COMP;
   return lift([a, b], (x, y) => {
     const s = pyStr(x!);
@@ -955,6 +1102,7 @@ function elemOf(a: AV): AV {
     if (items) out.push(constAV(...items.slice(0, MAX_CONSTS + 1)));
   }
   if (a.elems) out.push(a.elems);
+  if (a.fields) out.push(constAV(...a.fields.keys()));
   if (a.data) out.push(DATA);
   if (a.comp) out.push(COMP);
   return join(...out);

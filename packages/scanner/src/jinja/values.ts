@@ -11,7 +11,9 @@
  * - `comp`: it may be something the template computed from non-constant parts (any string,
  *   e.g. characters cut out of an object's repr) — when such a value names an attribute the
  *   analysis cannot prove it harmless;
- * - `elems`: for list-like values not in `consts`, what their elements may be.
+ * - `elems`: for list-like values not in `consts`, what their elements may be;
+ * - `fields`: for dict literals with constant keys and non-constant values (`{"type": t}`), what
+ *   each key may hold.
  */
 import { type CV, PyDict } from './ast.js';
 
@@ -25,6 +27,7 @@ export interface AV {
   num: boolean;
   comp: boolean;
   elems: AV | null;
+  fields?: Map<string, AV>;
 }
 
 export const COMP: AV = Object.freeze({ consts: [], data: false, num: false, comp: true, elems: null }) as AV;
@@ -41,7 +44,11 @@ export function listOf(elems: AV): AV {
 }
 
 export function isPureConst(a: AV): boolean {
-  return !a.data && !a.num && !a.comp && !a.elems && a.consts.length > 0;
+  return !a.data && !a.num && !a.comp && !a.elems && !a.fields && a.consts.length > 0;
+}
+
+export function fieldsOf(fields: Map<string, AV>): AV {
+  return { consts: [], data: false, num: false, comp: false, elems: null, fields };
 }
 
 export function cvKey(v: CV): string {
@@ -84,7 +91,7 @@ export function normalize(a: AV): AV {
     }
     consts.push(v);
   }
-  return { consts, data: a.data, num: a.num, comp, elems: a.elems };
+  return { consts, data: a.data, num: a.num, comp, elems: a.elems, ...(a.fields ? { fields: a.fields } : {}) };
 }
 
 export function join(...avs: (AV | null | undefined)[]): AV {
@@ -97,11 +104,26 @@ export function join(...avs: (AV | null | undefined)[]): AV {
     out.comp ||= a.comp;
     if (a.elems) out.elems = out.elems ? join(out.elems, a.elems) : a.elems;
   }
+  const withFields = avs.filter((a): a is AV => !!a?.fields);
+  if (withFields.length) {
+    const keys = new Set(withFields.flatMap((a) => [...a.fields!.keys()]));
+    const fields = new Map<string, AV>();
+    for (const k of keys) fields.set(k, join(...withFields.map((a) => a.fields!.get(k) ?? NONE)));
+    out.fields = fields;
+  }
   return normalize(out);
 }
 
+/** No possible value (yet): the start of a fixed-point iteration, or an iteration over nothing. */
+export function isBottom(a: AV): boolean {
+  return a.consts.length === 0 && !a.data && !a.num && !a.comp && !a.elems && !a.fields;
+}
+
+export const EMPTY: AV = Object.freeze({ consts: [], data: false, num: false, comp: false, elems: null }) as AV;
+
 /** Applies fn to every combination of constants; any non-constant part or failure gives `comp`. */
 export function lift(avs: AV[], fn: (...vals: CV[]) => CV | undefined): AV {
+  if (avs.some(isBottom)) return EMPTY;
   if (!avs.every(isPureConst)) return COMP;
   let combos: CV[][] = [[]];
   for (const a of avs) {

@@ -29,6 +29,11 @@ describe('benign chat templates (Llama 3, ChatML, Qwen 2.5 tools, Qwen 3, Mistra
       "{% for key in tool.parameters %}{{ tool.parameters[key] }}{% endfor %}",
       '{{ messages[loop.index0 - 1] if loop is defined else messages[-1] }}',
       "{{ message.get('content', '') | trim }}{{ (message.content | string)[:100] }}",
+      "{% for m in messages %}{% if loop.previtem and roles[loop.previtem.role] %}{{ roles[loop.nextitem['role']] }}{% endif %}{% endfor %}",
+      "{% set c = message['content'] if message['content'] is string else message['content'] | map(attribute='text') | join('') %}{{ c }}",
+      // Recursive macro over a JSON schema (Hermes-style tool templates): parameters reach a fixed point.
+      "{% macro t(spec) %}{% set m = {'string': 'str'} %}{{ m[spec.type] }}{% for s in spec.type %}{{ t({'type': s}) }}{% endfor %}{{ t(spec.items) }}{% endmacro %}{{ t(tool) }}",
+      "{% set d = {'role': message.role, 'text': message.content} %}{{ roles[d.role] }}{{ roles[d['text']] }}{{ roles[d.get('role')] }}",
     ]) {
       expect(analyzeTemplate(src).issues, src).toEqual([]);
     }
@@ -98,6 +103,11 @@ describe('obfuscated names are folded to the dunder they build', () => {
     ['loop variable', "{% for k in ['__class__'] %}{{ x[k] }}{% endfor %}"],
     ['loop over string chars', "{% for c in '_' %}{{ x[c * 2 ~ 'class' ~ c * 2] }}{% endfor %}"],
     ['with', "{% with k = '__class__' %}{{ x[k] }}{% endwith %}"],
+    ['dict literal with data values', "{% set d = {'k': '__class__', 'j': message} %}{{ x[d.k] }}"],
+    ['dict items unpacking', "{% set d = {'k': '__class__', 'j': message} %}{% for a, b in d|items %}{{ x[b] }}{% endfor %}"],
+    ['recursive macro parameter', "{% macro g(o, k) %}{% if o %}{{ g(o.next, k) }}{% endif %}{{ o[k] }}{% endmacro %}{{ g(x, '__class__') }}"],
+    ['loop-carried variable', "{% set ns = namespace(k='') %}{% for p in ['__cla', 'ss__'] %}{% set ns.k = ns.k ~ p %}{% endfor %}{{ x[ns.k] }}"],
+    ['loop.previtem', "{% for k in ['__class__', 'a'] %}{{ x[loop.previtem] }}{% endfor %}"],
     ['namespace attribute', "{% set ns = namespace(k='__class__') %}{{ x[ns.k] }}"],
     ['namespace assignment', "{% set ns = namespace() %}{% set ns.k = '__class__' %}{{ x[ns.k] }}"],
     ['conditional', "{{ x[('__class__' if a else 'y')] }}"],
@@ -205,8 +215,17 @@ describe('parse failures and limits', () => {
     expect(worst(src)).not.toBe('safe');
   });
 
-  test('self-referencing variables terminate', () => {
-    expect(worst("{% set s = '' %}{% for c in ['_', 'c'] %}{% set s = s ~ c %}{% endfor %}{{ x[s] }}")).toBe('unknown');
+  test('self-referencing variables terminate (a fixed point, or unknown)', () => {
+    // Flow-insensitively, s can be built up to '__': underscore names are reachable.
+    expect(worst("{% set s = '' %}{% for c in ['_', 'c'] %}{% set s = s ~ c %}{% endfor %}{{ x[s] }}")).toBe('unsafe');
+    expect(worst("{% set s = '' %}{% for c in ['a', 'b'] %}{% set s = s ~ c %}{% endfor %}{{ x[s] }}")).toBe('unknown');
+    expect(worst("{% set s = '' %}{% for m in messages %}{% set s = s ~ m.content %}{% endfor %}{{ s }}")).toBe('safe');
+  });
+
+  test('many dunder candidates make one finding per rule and line', () => {
+    const a = analyzeTemplate("{% set ns = namespace(k='') %}{% for p in ['__cla', 'ss__'] %}{% set ns.k = ns.k ~ p %}{% endfor %}{{ x[ns.k] }}");
+    expect(a.issues.filter((i) => i.ruleId === 'template.dunder-attribute')).toHaveLength(1);
+    expect(a.issues.find((i) => i.ruleId === 'template.dunder-attribute')!.message).toContain('"__class__"');
   });
 
   test('pathological inputs stay linear (4 MiB each)', () => {
