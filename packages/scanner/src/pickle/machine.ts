@@ -56,6 +56,8 @@ const LINE_KEEP = 64 * 1024;
 const MEMO_DENSE = 1 << 22;
 /** Opcodes between limit/time checks. */
 const TICK = 1 << 16;
+/** Pickle summaries kept in a result. */
+const MAX_PICKLE_INFOS = 10_000;
 /** Opcodes between yields to the event loop. */
 const YIELD_EVERY = 1 << 21;
 /** Findings of one rule kept per scan; the rest are counted. */
@@ -70,8 +72,6 @@ const ST_LONGLINE = 6;
 const ST_JOBLIB = 7;
 const ST_EOF = 8;
 const ST_LIMIT = 9;
-
-const LARGE_PAYLOAD_OPS = new Set<number>([OP.BINBYTES, OP.BINBYTES8, OP.BINUNICODE, OP.BINUNICODE8, OP.BYTEARRAY8]);
 
 const NUMPY_ARRAY_WRAPPER = 'joblib.numpy_pickle.NumpyArrayWrapper';
 const LOAD_FROM_BYTES = 'torch.storage._load_from_bytes';
@@ -127,7 +127,11 @@ export interface NestedPayload {
 export interface MachineResult {
   imports: PickleImport[];
   findings: Finding[];
+  /** The first MAX_PICKLE_INFOS pickles (stacked pickles can be millions of "N."). */
   pickles: PickleInfo[];
+  /** Pickles parsed, and how many of them reached STOP. */
+  pickleCount: number;
+  completePickles: number;
   opcodes: number;
   persistentIds: number;
   protocols: number[];
@@ -174,6 +178,8 @@ class Sink {
   suppressed: Record<string, number> = {};
   importFindingKeys = new Set<string>();
   pickles: PickleInfo[] = [];
+  pickleCount = 0;
+  completePickles = 0;
   opcodes = 0;
   persistentIds = 0;
   protocols = new Set<number>();
@@ -268,6 +274,18 @@ export class PickleMachine {
         stoppedBy = 'max-pickles';
         break;
       }
+      if ((done & 0xff) === 0xff) {
+        // Millions of tiny stacked pickles never reach an opcode tick: check the budget here too.
+        try {
+          this.opts.checkTime?.();
+        } catch (err) {
+          if (!(err instanceof LimitExceeded)) throw err;
+          this.limitHit = err;
+          stoppedBy = 'limit';
+          break;
+        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       const info = await this.scanOne();
       if (info === null) break;
       if (this.limitHit) {
@@ -289,6 +307,8 @@ export class PickleMachine {
       imports: s.imports,
       findings: s.findings,
       pickles: s.pickles,
+      pickleCount: s.pickleCount,
+      completePickles: s.completePickles,
       opcodes: s.opcodes,
       persistentIds: s.persistentIds,
       protocols: [...s.protocols].sort(),
@@ -355,7 +375,9 @@ export class PickleMachine {
         });
       }
     }
-    this.sink.pickles.push(info);
+    this.sink.pickleCount++;
+    if (info.complete) this.sink.completePickles++;
+    if (this.sink.pickles.length < MAX_PICKLE_INFOS) this.sink.pickles.push(info);
     return info;
   }
 
@@ -662,7 +684,7 @@ export class PickleMachine {
   }
 
   /** Called when an opcode [pAbs, qAbs) is not inside the current frame. */
-  private frameCheck(pAbs: number, qAbs: number, op: number, payload: number): void {
+  private frameCheck(pAbs: number, qAbs: number, op: number): void {
     if (this.frameEnd >= 0) {
       if (pAbs < this.frameEnd) {
         this.frameViolation(pAbs, `${opName(op)} at offset ${pAbs} (${qAbs - pAbs} bytes) runs past the end of its frame at offset ${this.frameEnd}`);
@@ -674,9 +696,10 @@ export class PickleMachine {
       this.unframedRun = 0;
     }
     if (!this.framing) return;
-    // CPython's picklers write str/bytes payloads of 64 KiB or more outside frames, and frames of
-    // fewer than 4 bytes without a FRAME header; nothing else is ever unframed.
-    if (LARGE_PAYLOAD_OPS.has(op) && payload >= FRAME_SIZE_TARGET) {
+    // CPython's picklers write str/bytes payloads of 64 KiB or more outside frames (and
+    // pickletools.optimize any opcode longer than 64 KiB), and frames of fewer than 4 bytes without
+    // a FRAME header; nothing else is ever unframed.
+    if (qAbs - pAbs > FRAME_SIZE_TARGET) {
       this.unframedRun = 0;
       return;
     }
@@ -802,7 +825,7 @@ export class PickleMachine {
               break loop;
             }
             stack.push(new PyBigInt(n));
-            if (q > fe) this.frameCheck(base + p, base + q, op, n);
+            if (q > fe) this.frameCheck(base + p, base + q, op);
             this.pos = base + q;
             this.ops = ops + 1;
             this.fence = fence;
@@ -866,7 +889,7 @@ export class PickleMachine {
           }
           stack.push(isStr ? new PyLongStr(n) : new PyBytes(n, base + p + hdr, null, op === OP.BYTEARRAY8));
           if (q > fe) {
-            this.frameCheck(base + p, base + q, op, n);
+            this.frameCheck(base + p, base + q, op);
             fe = this.frameEndRel();
           }
           if (q > end) {
@@ -924,7 +947,7 @@ export class PickleMachine {
           }
           q = nl2 + 1;
           if (q > fe) {
-            this.frameCheck(base + p, base + q, op, 0);
+            this.frameCheck(base + p, base + q, op);
             fe = this.frameEndRel();
           }
           fence = this.globalOp(op, base + p, buf.subarray(p + 1, nl1), buf.subarray(nl1 + 1, nl2), false, fence);
@@ -1124,7 +1147,7 @@ export class PickleMachine {
           const inst = stack[stack.length - 1]!;
           if (this.build(base + p, inst, state)) {
             const w = joblibWrapper(inst as PyObj);
-            if (q > fe) this.frameCheck(base + p, base + q, op, 0);
+            if (q > fe) this.frameCheck(base + p, base + q, op);
             this.pos = base + q;
             this.ops = ops + 1;
             this.fence = fence;
@@ -1183,7 +1206,7 @@ export class PickleMachine {
         }
         case OP.STOP: {
           q = p + 1;
-          if (q > fe) this.frameCheck(base + p, base + q, op, 0);
+          if (q > fe) this.frameCheck(base + p, base + q, op);
           if (stack.length <= fence) this.fail(base + p, 'unpickling stack underflow (STOP)');
           const v = stack.pop()!;
           if (!this.shadow) {
@@ -1211,7 +1234,7 @@ export class PickleMachine {
       }
       if (q > end) break loop;
       if (q > fe) {
-        this.frameCheck(base + p, base + q, op, 0);
+        this.frameCheck(base + p, base + q, op);
         fe = this.frameEndRel();
       }
       p = q;
@@ -1426,7 +1449,7 @@ export class PickleMachine {
 
   private frameCheckSpan(pAbs: number, qAbs: number, op: number): void {
     if (this.frameEnd >= 0 && qAbs <= this.frameEnd) return;
-    this.frameCheck(pAbs, qAbs, op, 0);
+    this.frameCheck(pAbs, qAbs, op);
   }
 
   /** After BUILD of a joblib NumpyArrayWrapper: read past the array bytes the way joblib.load does. */

@@ -47,7 +47,7 @@ export function applyMachineResult(report: FileReport, result: MachineResult, de
   Object.assign(details, {
     [`${detailPrefix}protocol`]: result.protocols.length === 0 ? 0 : Math.max(...result.protocols),
     [`${detailPrefix}protocols`]: result.protocols,
-    [`${detailPrefix}pickles`]: result.pickles.filter((p) => p.complete).length,
+    [`${detailPrefix}pickles`]: result.completePickles,
     [`${detailPrefix}opcodes`]: result.opcodes,
     [`${detailPrefix}persistentIds`]: result.persistentIds,
     [`${detailPrefix}calls`]: Object.fromEntries(calls),
