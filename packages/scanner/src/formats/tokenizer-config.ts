@@ -123,6 +123,8 @@ async function scanConfig(ctx: ScanContext, source: ByteSource, report: FileRepo
     report.format = 'json';
     return;
   }
+  // Set explicitly: the registry may run this analysis inside a combined JSON-object handler.
+  report.format = 'tokenizer-config';
   if (!whole) throw new LimitExceeded('maxTextBytes', `JSON document with a chat_template of ${source.size} bytes exceeds the ${ctx.limits.maxTextBytes}-byte text limit`);
   const text = whole.toString('utf8');
   let root: JsonValue;

@@ -1,15 +1,11 @@
-/** Test engine: the handlers of this area before the plain-content ones, as the registry orders them. */
+/** Test engine: the production handler registry (detection order included), with a stub allowlist. */
+import { HANDLERS } from '../../src/formats/registry.js';
 import type { ScanEngine } from '../../src/scan.js';
 import { scanBuffer } from '../../src/scan.js';
-import { ggufHandler } from '../../src/formats/gguf.js';
-import { jinjaTemplateHandler } from '../../src/formats/jinja-template.js';
-import { dataHandler, jsonHandler, pythonSourceHandler, textHandler } from '../../src/formats/plain.js';
-import { safetensorsHandler } from '../../src/formats/safetensors.js';
-import { tokenizerConfigHandler } from '../../src/formats/tokenizer-config.js';
 import type { FileReport, ScanOptions } from '../../src/types.js';
 
 export const engine: ScanEngine = {
-  handlers: [ggufHandler, safetensorsHandler, tokenizerConfigHandler, jinjaTemplateHandler, jsonHandler, pythonSourceHandler, textHandler, dataHandler],
+  handlers: HANDLERS,
   allowlist: () => ({ classify: () => ({ verdict: 'unknown', reason: 'test' }) }),
 };
 
