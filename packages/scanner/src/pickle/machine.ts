@@ -134,6 +134,8 @@ export interface MachineResult {
   completePickles: number;
   opcodes: number;
   persistentIds: number;
+  /** The first few persistent ids, described (torch: ('storage', torch.FloatStorage, '0', 'cpu', 6)). */
+  persistentIdExamples: string[];
   protocols: number[];
   /** Callable path -> number of calls (REDUCE, NEWOBJ, OBJ, INST, BUILD as `X.__setstate__`). */
   calls: Record<string, number>;
@@ -182,6 +184,7 @@ class Sink {
   completePickles = 0;
   opcodes = 0;
   persistentIds = 0;
+  persistentIdExamples: string[] = [];
   protocols = new Set<number>();
   calls = new Map<string, number>();
   nested: NestedPayload[] = [];
@@ -311,6 +314,7 @@ export class PickleMachine {
       completePickles: s.completePickles,
       opcodes: s.opcodes,
       persistentIds: s.persistentIds,
+      persistentIdExamples: s.persistentIdExamples,
       protocols: [...s.protocols].sort(),
       calls: Object.fromEntries(s.calls),
       nested: s.nested,
@@ -652,6 +656,7 @@ export class PickleMachine {
 
   private persistentId(pid: Val): PyPersId {
     this.sink.persistentIds++;
+    if (this.sink.persistentIdExamples.length < 3) this.sink.persistentIdExamples.push(describe(pid));
     this.opts.onPersistentId?.(pid, this.pickleIndex);
     return new PyPersId(pid);
   }

@@ -52,6 +52,7 @@ export function applyMachineResult(report: FileReport, result: MachineResult, de
     [`${detailPrefix}persistentIds`]: result.persistentIds,
     [`${detailPrefix}calls`]: Object.fromEntries(calls),
   });
+  if (result.persistentIdExamples.length > 0) details[`${detailPrefix}persistentIdExamples`] = result.persistentIdExamples;
   if (Object.keys(result.suppressed).length > 0) details[`${detailPrefix}suppressedFindings`] = result.suppressed;
 }
 
