@@ -17,8 +17,10 @@
  * an escape needs is reported as `text` (a model card quoting part of a template); a `.jinja`
  * file that does not parse is `unknown` (`template.syntax-error`).
  */
-import type { FormatHandler } from '../context.js';
+import type { FormatHandler, ScanContext } from '../context.js';
 import { checkTemplate } from '../jinja/index.js';
+import type { ByteSource } from '../source.js';
+import type { FileReport } from '../types.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -59,38 +61,48 @@ export const jinjaTemplateHandler: FormatHandler = {
   id: 'jinja-template',
   detect(head, _size, name) {
     if (!isText(head)) return false;
+    // A `.jinja` file is read as a template by the loaders even when its text starts like JSON
+    // (a template that renders JSON): the name breaks that tie.
+    if (TEMPLATE_NAME.test(name)) return true;
     const text = head.toString('utf8');
     if (looksLikeJsonObject(text)) return false;
-    if (TEMPLATE_NAME.test(name)) return true;
     if (name.endsWith('.py') || PY_LINE.test(text)) return false;
     return looksLikeTemplate(text);
   },
-  async scan(ctx, source, report) {
-    const named = TEMPLATE_NAME.test(report.path);
-    if (source.size > ctx.limits.maxTextBytes) {
-      report.findings.push({
-        ruleId: 'template.limit',
-        severity: 'medium',
-        verdict: 'inconclusive',
-        message: `template of ${source.size} bytes exceeds the ${ctx.limits.maxTextBytes}-byte text limit; not analysed`,
-      });
-      return;
-    }
-    const text = (await source.read(0, source.size)).toString('utf8');
-    const res = checkTemplate(ctx, text, 'template', {});
-    report.details = { template: res.summary };
-    if (!res.summary.parsed && !named && res.findings.every((f) => f.ruleId === 'template.syntax-error')) {
-      // Claimed on content alone, does not parse, nothing an escape needs: prose quoting template code.
-      report.format = 'text';
-      report.findings.push({
-        ruleId: 'template.unparsed-text',
-        severity: 'info',
-        verdict: 'safe',
-        message: `contains Jinja-like tags but does not parse as a template (${res.findings[0]?.message ?? 'syntax error'}); treated as text`,
-        location: res.findings[0]?.location ?? {},
-      });
-      return;
-    }
-    report.findings.push(...res.findings);
-  },
+  scan: scanTemplateFile,
 };
+
+export function isTemplateName(name: string): boolean {
+  return TEMPLATE_NAME.test(name);
+}
+
+/** Analyses a whole file as one Jinja template (also used for `.jinja` files that start like JSON). */
+export async function scanTemplateFile(ctx: ScanContext, source: ByteSource, report: FileReport): Promise<void> {
+  report.format = 'jinja-template';
+  const named = TEMPLATE_NAME.test(report.path);
+  if (source.size > ctx.limits.maxTextBytes) {
+    report.findings.push({
+      ruleId: 'template.limit',
+      severity: 'medium',
+      verdict: 'inconclusive',
+      message: `template of ${source.size} bytes exceeds the ${ctx.limits.maxTextBytes}-byte text limit; not analysed`,
+    });
+    return;
+  }
+  const text = (await source.read(0, source.size)).toString('utf8');
+  const res = checkTemplate(ctx, text, 'template', {});
+  report.details = { template: res.summary };
+  if (!res.summary.parsed && !named && res.findings.every((f) => f.ruleId === 'template.syntax-error')) {
+    // Claimed on content alone, does not parse, nothing an escape needs: prose quoting template code.
+    report.format = 'text';
+    report.findings.push({
+      ruleId: 'template.unparsed-text',
+      severity: 'info',
+      verdict: 'safe',
+      message: `contains Jinja-like tags but does not parse as a template (${res.findings[0]?.message ?? 'syntax error'}); treated as text`,
+      location: res.findings[0]?.location ?? {},
+    });
+    return;
+  }
+  report.findings.push(...res.findings);
+}

@@ -20,7 +20,7 @@ import { checkTemplate } from '../jinja/index.js';
 import { JsonError, type JsonValue, parseJson, utf8Offset } from '../jinja/json.js';
 import type { ByteSource } from '../source.js';
 import type { FileReport } from '../types.js';
-import { isText, looksLikeJsonObject } from './jinja-template.js';
+import { isTemplateName, isText, looksLikeJsonObject, scanTemplateFile } from './jinja-template.js';
 
 const TEMPLATE_KEY = 'chat_template';
 
@@ -107,6 +107,11 @@ export const tokenizerConfigHandler: FormatHandler = {
 };
 
 async function scanConfig(ctx: ScanContext, source: ByteSource, report: FileReport): Promise<void> {
+  if (isTemplateName(report.path)) {
+    // `chat_template.jinja` whose text starts like a JSON object: loaders render it as a template.
+    await scanTemplateFile(ctx, source, report);
+    return;
+  }
   const scanner = new TopLevelKeyScanner(TEMPLATE_KEY);
   let whole: Buffer | null = null;
   if (source.size <= ctx.limits.maxTextBytes) {

@@ -137,7 +137,7 @@ describe('.jinja files and template detection', () => {
   test('python source and JSON are left to their handlers', async () => {
     const py = await scan('import os\nTEMPLATE = "{% for m in messages %}{{ m }}{% endfor %}"\n', 'tpl.py');
     expect(py.format).toBe('python-source');
-    expect(jinjaTemplateHandler.detect(Buffer.from('{"chat_template": "{% if x %}"}'), 10, 'x.jinja')).toBe(false);
+    expect(jinjaTemplateHandler.detect(Buffer.from('{"chat_template": "{% if x %}"}'), 10, 'tokenizer_config.json')).toBe(false);
     expect(jinjaTemplateHandler.detect(Buffer.from([0x7b, 0x25, 0, 0x25, 0x7d]), 5, 'x.jinja')).toBe(false);
   });
 
@@ -153,5 +153,17 @@ describe('jinja fuzzing', () => {
     expect(r.cases).toBeGreaterThan(100);
     expect(r.formats['jinja-template'] ?? 0).toBeGreaterThan(r.cases / 3);
     expect(reportFailures('fuzzJinja', r)).toEqual([]);
+  });
+});
+
+describe('templates that start like JSON', () => {
+  test('a chat_template.jinja rendering JSON is analysed as a template (not taken for a JSON document)', async () => {
+    const evil = '{"role": "{{ messages[0].role }}", "x": "{{ cycler.__init__.__globals__.os.popen(\'id\').read() }}"}';
+    const r = await scan(evil, 'chat_template.jinja');
+    expect(r.verdict).toBe('unsafe');
+    expect(ruleIds(r)).toContain('template.dunder-attribute');
+    const benign = await scan('{"messages": [{% for m in messages %}{{ m | tojson }}{% if not loop.last %}, {% endif %}{% endfor %}]}', 'additional_chat_templates/json.jinja');
+    expect([benign.verdict, benign.findings]).toEqual(['safe', []]);
+    expect(jinjaTemplateHandler.detect(Buffer.from('{"a": "{{ x }}"}'), 16, 'chat_template.jinja')).toBe(true);
   });
 });
