@@ -1,8 +1,9 @@
 /**
  * Hugging Face chat templates in JSON (`tokenizer-config` handler): `tokenizer_config.json`,
  * `chat_template.json`, `processor_config.json` — any JSON object with a top-level
- * `chat_template` key, either a template string or a list of `{name, template}` objects
- * (transformers' named templates). Each template is analysed as Jinja (../jinja).
+ * `chat_template` key: a template string, a list of `{name, template}` objects (transformers'
+ * named templates), or a name -> template mapping (which transformers also accepts). Each
+ * template is analysed as Jinja (../jinja).
  *
  * Detection: the template key is often far from the start (`added_tokens_decoder` comes first
  * and runs to tens of kilobytes), beyond the head the detector sees. So this handler claims every
@@ -194,11 +195,27 @@ async function scanConfig(ctx: ScanContext, source: ByteSource, report: FileRepo
       });
       continue;
     }
+    if (v.t === 'obj') {
+      // transformers keeps a mapping name -> template as is (the list form is converted to one).
+      for (const [name, tmpl] of v.entries) {
+        const path = `${TEMPLATE_KEY}.${name}`;
+        const at = bom + utf8Offset(text.replace(/^\uFEFF/, ''), tmpl.pos);
+        if (tmpl.t !== 'str') {
+          report.findings.push({ ruleId: 'tokenizer-config.invalid-chat-template', severity: 'medium', verdict: 'unknown', message: `${path} is not a template string`, location: { offset: at, path } });
+          continue;
+        }
+        const res = checkTemplate(ctx, tmpl.v, `chat_template "${name}"`, { offset: at, path });
+        report.findings.push(...res.findings);
+        names.push(name);
+        bytes += res.summary.bytes;
+      }
+      continue;
+    }
     report.findings.push({
       ruleId: 'tokenizer-config.invalid-chat-template',
       severity: 'medium',
       verdict: 'unknown',
-      message: `chat_template is a ${v.t === 'obj' ? 'object' : v.t === 'num' ? 'number' : 'boolean'}, not a template string or a list of named templates`,
+      message: `chat_template is a ${v.t === 'num' ? 'number' : 'boolean'}, not a template string or a list of named templates`,
       location: { offset, path: TEMPLATE_KEY },
     });
   }

@@ -61,6 +61,9 @@ describe('tokenizer_config.json and chat_template.json', () => {
     expect(ruleIds(dup)).toContain('tokenizer-config.duplicate-key');
     const dup2 = await scan('{"chat_template": "{{ x.__class__ }}", "chat_template": "{{ messages }}"}', 'tokenizer_config.json');
     expect(dup2.verdict).toBe('unsafe');
+    const mapping = await scan('{"chat_template": {"default": "{{ messages }}", "rag": "{{ x.__class__ }}"}}', 'tokenizer_config.json');
+    expect(mapping.verdict).toBe('unsafe');
+    expect(mapping.findings.find((f) => f.ruleId === 'template.dunder-attribute')!.location).toMatchObject({ path: 'chat_template.rag', line: 1 });
     const bad = await scan('{"chat_template": 42}', 'tokenizer_config.json');
     expect([bad.verdict, ruleIds(bad)]).toEqual(['unknown', ['tokenizer-config.invalid-chat-template']]);
     const badItem = await scan('{"chat_template": [{"name": "a"}]}', 'tokenizer_config.json');
