@@ -503,15 +503,18 @@ export class PickleMachine {
     let module = rawModule;
     let name = rawName;
     let c = this.opts.allowlist.classify(module, name) as { verdict: ImportVerdict; reason: string; severity?: Severity };
-    if (this.proto < 3) {
-      // find_class applies the Python 2 fixes below protocol 3 (fix_imports=True, the default):
-      // classify what is imported, but a denied name as written stays denied (fix_imports=False).
-      const [m, n] = mapPython2Name(rawModule, rawName);
-      if (m !== rawModule || n !== rawName) {
-        const mapped = this.opts.allowlist.classify(m, n) as typeof c;
+    // find_class applies the Python 2 fixes below protocol 3 (fix_imports=True, the default), so the
+    // mapped name is what gets imported there; a name that is denied either way stays denied
+    // (fix_imports=False loaders, Python 2 loaders).
+    const [m, n] = mapPython2Name(rawModule, rawName);
+    if (m !== rawModule || n !== rawName) {
+      const mapped = this.opts.allowlist.classify(m, n) as typeof c;
+      if (this.proto < 3) {
         module = m;
         name = n;
         c = c.verdict === 'unsafe' && mapped.verdict !== 'unsafe' ? c : { ...mapped, reason: `${mapped.reason} (Python 2 name ${rawModule}.${rawName})` };
+      } else if (mapped.verdict === 'unsafe') {
+        c = { ...mapped, reason: `${mapped.reason} (as the Python 2 name of ${m}.${n})` };
       }
     }
     let verdict = c.verdict;

@@ -162,6 +162,12 @@ describe('names', () => {
     expect(importPaths(r)).toEqual(['builtins.eval']);
   });
 
+  it('a Python 2 name of a denied callable is unsafe at protocol 4 too', async () => {
+    const r = await scan(asm().proto(4).shortBinunicode('__builtin__').shortBinunicode('eval').stackGlobal().stop().bytes());
+    expect(r.verdict).toBe('unsafe');
+    expect(importPaths(r)).toEqual(['__builtin__.eval']);
+  });
+
   it('Python 2 safe names map too (copy_reg._reconstructor, __builtin__.set)', async () => {
     const p = asm().proto(2).global('copy_reg', '_reconstructor').global('__builtin__', 'object').pop().pop()
       .global('__builtin__', 'set').emptyList().tuple1().reduce().stop().bytes();
