@@ -97,12 +97,22 @@ function paxRecords(data: Buffer): Map<string, string> {
 
 const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
 
-/** Header-level check for content detection: ustar magic at 257, or a v7 header with a valid checksum. */
-export function looksLikeTar(head: Buffer): boolean {
+/** The ustar magic at 257 (POSIX `ustar\0` or GNU `ustar `). */
+export function hasUstarMagic(head: Buffer): boolean {
   if (head.length < BLOCK) return false;
   const magic = head.toString('latin1', 257, 263);
-  if (magic === 'ustar\0' || magic === 'ustar ') return true;
-  if (head[0] === 0 || !checksumOk(head.subarray(0, BLOCK))) return false;
+  return magic === 'ustar\0' || magic === 'ustar ';
+}
+
+/**
+ * Content detection as Python's tarfile (what loaders use) accepts a tar: a first header whose
+ * checksum is valid, with the ustar magic or (v7) octal numeric fields. The magic alone is not
+ * enough: six bytes at offset 257 are easy to place in a pickle, and a tar claim would hide it.
+ */
+export function looksLikeTar(head: Buffer): boolean {
+  if (head.length < BLOCK || !checksumOk(head.subarray(0, BLOCK))) return false;
+  if (hasUstarMagic(head)) return true;
+  if (head[0] === 0) return false;
   // v7: the numeric fields must be octal text.
   return tarNumber(head.subarray(100, 108)) !== null && tarNumber(head.subarray(124, 136)) !== null && tarNumber(head.subarray(136, 148)) !== null;
 }

@@ -6,11 +6,25 @@ import type { FormatHandler, ScanContext } from '../context.js';
 import { type ByteSource, SliceSource } from '../source.js';
 import type { FileReport } from '../types.js';
 import { basenameOf, FindingSink, printableName, unsafePathReason } from '../archive/common.js';
-import { looksLikeTar, readTar } from '../archive/tar.js';
+import { hasUstarMagic, looksLikeTar, readTar } from '../archive/tar.js';
 
+/** Tar archives whose first header is valid (Python's tarfile opens them). Place before the pickle handlers. */
 export const tarHandler: FormatHandler = {
   id: 'tar',
   detect: (head) => looksLikeTar(head),
+  scan: scanTar,
+};
+
+/**
+ * The ustar magic with a damaged first header: Python's tarfile refuses it, GNU tar skips to the
+ * next valid header and extracts the rest. Place it after the pickle handlers (and every other
+ * content format) and before the plain ones: whatever else claims these bytes wins (a pickle with
+ * `ustar` planted at 257 is a pickle to pickle.load), and what nothing claims is scanned as GNU tar
+ * reads it rather than passing as opaque data.
+ */
+export const damagedTarHandler: FormatHandler = {
+  id: 'tar',
+  detect: (head) => hasUstarMagic(head) && !looksLikeTar(head),
   scan: scanTar,
 };
 

@@ -10,7 +10,7 @@ import { looksLikeTar, tarNumber } from '../../src/archive/tar.js';
 import { openZip } from '../../src/archive/zip.js';
 import type { ScanContext } from '../../src/context.js';
 import { gzipHandler, zlibHandler } from '../../src/formats/gzip.js';
-import { tarHandler } from '../../src/formats/tar.js';
+import { damagedTarHandler, tarHandler } from '../../src/formats/tar.js';
 import { probeTrailingZip, zipHandler } from '../../src/formats/zip.js';
 import { scanBuffer } from '../../src/scan.js';
 import { BufferSource, type ByteSource } from '../../src/source.js';
@@ -424,6 +424,14 @@ describe('tar', () => {
     t.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
     expect(looksLikeTar(t.subarray(0, 4096))).toBe(true);
     expect(tarHandler.detect(Buffer.alloc(4096, 0x41), 1 << 20, 'x.tar')).toBe(false);
+    // The magic alone (a bad first header) is left to the late damaged-tar handler.
+    const pkl = read('ustar-pickle.pkl');
+    expect(tarHandler.detect(pkl.subarray(0, 4096), pkl.length, 'x.tar')).toBe(false);
+    expect(damagedTarHandler.detect(pkl.subarray(0, 4096), pkl.length, 'x.tar')).toBe(true);
+    const bad = read('tar-bad-checksum.tar');
+    expect(tarHandler.detect(bad.subarray(0, 4096), bad.length, 'x.tar')).toBe(false);
+    expect(damagedTarHandler.detect(bad.subarray(0, 4096), bad.length, 'x.tar')).toBe(true);
+    expect(damagedTarHandler.detect(read('benign.tar').subarray(0, 4096), 10240, 'x.tar')).toBe(false);
     expect(tarHandler.detect(Buffer.alloc(4096, 0), 1 << 20, 'x.tar')).toBe(false);
   });
 

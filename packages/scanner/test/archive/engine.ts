@@ -5,7 +5,7 @@
 import type { FormatHandler } from '../../src/context.js';
 import { dataHandler, jsonHandler, pythonSourceHandler, textHandler } from '../../src/formats/plain.js';
 import { gzipHandler, unsupportedCompressionHandler, zlibHandler } from '../../src/formats/gzip.js';
-import { tarHandler } from '../../src/formats/tar.js';
+import { damagedTarHandler, tarHandler } from '../../src/formats/tar.js';
 import { zipHandler } from '../../src/formats/zip.js';
 import type { ScanEngine } from '../../src/scan.js';
 import type { FileReport } from '../../src/types.js';
@@ -37,6 +37,7 @@ export const ARCHIVE_HANDLERS: readonly FormatHandler[] = [
   tarHandler,
   zlibHandler,
   unsupportedCompressionHandler,
+  damagedTarHandler,
   jsonHandler,
   pythonSourceHandler,
   textHandler,

