@@ -12,6 +12,9 @@ import { EventBus } from './events.js';
 import { ScanQueue } from './scanning/queue.js';
 import { defaultEngine, type ScanEngine } from '@steward/scanner';
 
+/** How long shutdown waits for in-flight requests before closing their connections. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 export interface RunningServer {
   url: string;
   app: FastifyInstance;
@@ -71,7 +74,14 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     scans: queue,
     close: async () => {
       if (gcTimer) clearInterval(gcTimer);
-      await app.close();
+      // Let in-flight requests finish, but never wait on a connection that will not finish
+      // (a client that stopped mid-request holds it until the 60 s headers timeout).
+      const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+      }
       await queue.stop();
       await blobs.close();
       await store.close();

@@ -67,6 +67,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Store> {
     db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new WriteObserverPlugin(() => readCache.bump())] });
   } else {
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
+    // An idle client killed by the server (restart, failover, admin) must not crash the process; the pool replaces it.
+    pool.on('error', (err) => process.emitWarning(`postgres connection lost: ${err.message}`));
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   }
   const migrator = new Migrator({ db, provider: new StaticMigrationProvider(), migrationTableName: 'steward_migrations', migrationLockTableName: 'steward_migrations_lock' });
