@@ -5,3 +5,7 @@ export { scanPaths, scanSources, scanBuffer, type SourceToScan, buildReport, set
 export { HANDLERS } from './formats/registry.js';
 export { renderText, toSarif, exitCodeFor, type FailOn } from './render.js';
 export { defaultEngine } from './engine.js';
+export { PickleMachine, probePickle, dtypeInfo, type MachineResult } from './pickle/machine.js';
+export { createAllowlist, ALLOW_GROUPS, DENY_GROUPS, denyMatch } from './pickle/allowlist.js';
+export { renderAllowlistDoc } from './pickle/allowlist-doc.js';
+export { scanPickleStream, looksLikePickle, applyMachineResult } from './pickle/report.js';

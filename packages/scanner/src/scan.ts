@@ -4,10 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { type FormatHandler, LimitExceeded, type ScanContext, type Allowlist } from './context.js';
 import { BufferSource, type ByteSource, FileSource } from './source.js';
+import { probeTrailingZip, scanZip } from './formats/zip.js';
 import { DEFAULT_LIMITS, type FileReport, type ScanLimits, type ScanOptions, type ScanReport, type Verdict, worstVerdict } from './types.js';
 
 export const SCANNER_VERSION = '0.1.0';
 const HEAD_BYTES = 4096;
+const ZIP_FAMILY = new Set(['zip', 'pytorch-zip', 'numpy-npz', 'keras-zip']);
 /** Files up to this size are always fully hashed; larger ones only with fullDigest (the scan reads only what it must). */
 export const AUTO_DIGEST_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -85,6 +87,15 @@ class Scan {
       if (handler) {
         report.format = handler.id;
         await handler.scan(ctx, source, report);
+      }
+      // Python's zipfile (Keras, numpy) finds a zip by its end record, whatever precedes it.
+      if (source.size > HEAD_BYTES && !ZIP_FAMILY.has(report.format) && (await probeTrailingZip(source))) {
+        const child = emptyReport(`${displayPath}!<zip>`, source.size);
+        child.format = 'zip';
+        child.findings.push({ ruleId: 'zip.trailing-archive', severity: 'medium', verdict: 'unknown', message: `the file also reads as a zip archive (end record at the end; ${report.format} at the start): a polyglot` });
+        await scanZip(ctx, source, child);
+        settleVerdict(child);
+        (report.children ??= []).push(child);
       }
     } catch (err) {
       if (err instanceof LimitExceeded) {

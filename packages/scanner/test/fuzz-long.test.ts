@@ -3,6 +3,7 @@
  * (default 60). Skipped in `npm test`, which runs each fuzzer for a few seconds in its own file.
  */
 import { describe, expect, it } from 'vitest';
+import { fuzzArchives } from './archive/fuzz-lib.js';
 import { fuzzGguf } from './gguf/fuzz-lib.js';
 import { fuzzJinja } from './jinja/fuzz-lib.js';
 import { fuzzHdf5, fuzzKeras } from './keras/fuzz-lib.js';
@@ -23,6 +24,7 @@ const FUZZERS: [string, (s: number, seed: number) => Promise<{ cases?: number; i
   ['hdf5', fuzzHdf5],
   ['keras', fuzzKeras],
   ['savedmodel', fuzzSavedModel],
+  ['archives', (s: number, seed: number) => fuzzArchives(s, seed)],
 ];
 
 describe.skipIf(!(seconds > 0))(`long fuzz run (${seconds} s per parser, seed ${seed})`, () => {

@@ -20,7 +20,7 @@ import { pickleHandler } from './pickle.js';
 import { dataHandler, jsonHandler, pythonSourceHandler, textHandler } from './plain.js';
 import { safetensorsHandler } from './safetensors.js';
 import { kerasMetadataHandler, savedModelHandler } from './savedmodel.js';
-import { tarHandler } from './tar.js';
+import { damagedTarHandler, tarHandler } from './tar.js';
 import { tokenizerConfigHandler } from './tokenizer-config.js';
 import { torchLegacyHandler } from './torch-legacy.js';
 import { zipHandler } from './zip.js';
@@ -31,14 +31,27 @@ import { zipHandler } from './zip.js';
  */
 export const jsonObjectHandler: FormatHandler = {
   id: 'json',
-  detect: (head, size, name) => tokenizerConfigHandler.detect(head, size, name) || kerasConfigHandler.detect(head, size, name),
+  detect: (head, size, name) => startsLikeJson(head) && (tokenizerConfigHandler.detect(head, size, name) || kerasConfigHandler.detect(head, size, name)),
   async scan(ctx, source, report) {
     await tokenizerConfigHandler.scan(ctx, source, report);
-    if (report.format === 'tokenizer-config') return;
+    // The tokenizer analysis relabels what it recognizes (configs, templates that look like JSON).
+    if (report.format !== 'json') return;
     report.format = 'json';
     await kerasConfigHandler.scan(ctx, source, report);
   },
 };
+
+/**
+ * Cheap pre-check before the JSON detectors: the first byte that is not whitespace, a byte-order
+ * mark or a UTF-16/32 zero is `{`. Every binary head fails here in a few comparisons.
+ */
+function startsLikeJson(head: Buffer): boolean {
+  for (const b of head) {
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x00 || b === 0xef || b === 0xbb || b === 0xbf || b === 0xfe || b === 0xff) continue;
+    return b === 0x7b;
+  }
+  return head.length > 0;
+}
 
 export const HANDLERS: readonly FormatHandler[] = [
   zipHandler,
@@ -47,13 +60,15 @@ export const HANDLERS: readonly FormatHandler[] = [
   gzipHandler,
   zlibHandler,
   unsupportedCompressionHandler,
-  tarHandler,
   safetensorsHandler,
   ggufHandler,
   numpyNpyHandler,
   hdf5Handler,
   torchLegacyHandler,
   pickleHandler,
+  // After the pickles: a file that is both a tar and a pickle is read the more dangerous way.
+  tarHandler,
+  damagedTarHandler,
   onnxHandler,
   savedModelHandler,
   kerasMetadataHandler,

@@ -80,10 +80,10 @@ export function hdf5SignatureInHead(head: Buffer): number | null {
 
 /** Searches the whole file (0, 512, 1024, ... up to its size) for the signature. */
 export async function findSuperblock(source: ByteSource): Promise<number | null> {
-  for (const o of superblockCandidates(source.size)) {
-    const b = await source.read(o, 8);
-    if (b.length === 8 && b.equals(HDF5_SIGNATURE)) return o;
-  }
+  // All candidate offsets at once: on a large non-HDF5 file this is a few dozen tiny reads, issued together.
+  const offsets = [...superblockCandidates(source.size)];
+  const heads = await Promise.all(offsets.map((o) => source.read(o, 8)));
+  for (let i = 0; i < offsets.length; i++) if (heads[i]!.length === 8 && heads[i]!.equals(HDF5_SIGNATURE)) return offsets[i]!;
   return null;
 }
 
