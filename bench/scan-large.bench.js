@@ -2,7 +2,7 @@
 // it must: wall time, process start included, under 10% of `openssl dgst -sha256` on the same file
 // (page cache warm, medians of 5), with peak RSS under 200 MB.
 //
-// Usage: node bench/scan-large.bench.js   (build first: npx tsc -b packages/scanner)
+// Usage: node bench/scan-large.bench.js   (build first: npm run build)
 // BENCH_QUICK=1: ~64 MiB files, a smoke run (the orchestrator hashes top-level files up to 256 MiB
 // in full, so the ratio is not judged there; the run checks that everything works).
 //
@@ -135,43 +135,20 @@ function run(cmd, args, opts = {}) {
   return { ms, rssMb: m ? Number(m[1]) / 1024 : undefined, stdout: r.stdout };
 }
 
-// The scan in a child process: process start, module load and the scan all count. Uses the
-// scanner's own engine when the registry includes the archive handlers, else builds one from the
-// exported handlers (the registry wiring is not this benchmark's business).
-const CHILD = String.raw`
-const [root, file] = process.argv.slice(1);
-const s = await import('@steward/scanner');
-let engine;
-let how;
-if (typeof s.defaultEngine === 'function' && s.HANDLERS.some((h) => h.id === 'zip')) {
-  engine = s.defaultEngine();
-  how = 'defaultEngine';
-} else {
-  const dist = root + 'packages/scanner/dist/formats/';
-  const { zipHandler } = await import(dist + 'zip.js');
-  const { gzipHandler } = await import(dist + 'gzip.js');
-  const { tarHandler } = await import(dist + 'tar.js');
-  const rest = s.HANDLERS.filter((h) => !['zip', 'gzip', 'tar'].includes(h.id));
-  let plain = rest.findIndex((h) => ['json', 'python-source', 'text', 'data'].includes(h.id));
-  if (plain < 0) plain = rest.length;
-  const handlers = [zipHandler, gzipHandler, ...rest.slice(0, plain), tarHandler, ...rest.slice(plain)];
-  const base = typeof s.defaultEngine === 'function' ? s.defaultEngine() : null;
-  engine = { handlers, allowlist: base ? base.allowlist : () => ({ classify: () => ({ verdict: 'unknown', reason: 'bench' }) }) };
-  how = 'exported handlers';
-}
-const r = await s.scanPaths(engine, [file]);
-const f = r.files[0];
-process.stdout.write(JSON.stringify({ how, verdict: r.verdict, format: f.format, members: r.summary.members, findings: f.findings.map((x) => x.ruleId) }));
-`;
+// The scan as users run it: the `steward scan` CLI in its own process, so process start, module
+// load and the scan all count. The file is benign, so the exit code is 0.
+const CLI = `${ROOT}packages/cli/bin/steward.js`;
 
 function scanOnce(file) {
-  const r = run(process.execPath, ['--input-type=module', '-e', CHILD, ROOT, file], { cwd: ROOT });
-  return { ...r, report: JSON.parse(r.stdout) };
+  const r = run(process.execPath, [CLI, 'scan', file, '--format', 'json'], { cwd: ROOT });
+  const report = JSON.parse(r.stdout);
+  const f = report.files[0];
+  return { ...r, report: { how: 'steward scan', verdict: report.verdict, format: f.format, members: report.summary.members, findings: f.findings.map((x) => x.ruleId) } };
 }
 
 export default async function scanLargeBench() {
   const quick = process.env.BENCH_QUICK === '1';
-  if (!existsSync(SCANNER_DIST)) throw new Error('packages/scanner is not built: run npx tsc -b packages/scanner');
+  if (!existsSync(SCANNER_DIST)) throw new Error('packages/scanner is not built: run npm run build');
   const total = quick ? 64 * MiB : 2048 * MiB;
   const dir = `${ROOT}bench/.data/${quick ? 'scan-quick' : 'scan-2g'}`;
   const { files, made } = ensureData(dir, total);

@@ -22,9 +22,7 @@ export function connect(cmd: Command, io: Io): Connected {
   return { client: new StewardClient({ server: t.server, token: t.token }), org: t.org, io };
 }
 
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+export { collect } from './args.js';
 
 /** Runs a local argument parser; its StewardError becomes a usage error (exit 2). */
 export function parseArg<T>(parse: () => T): T {

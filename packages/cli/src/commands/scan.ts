@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
-import { collect } from '../command.js';
+import { collect } from '../args.js';
 import type { Io } from '../output.js';
 
 const ALLOW_ENTRY = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.(?:[A-Za-z_]\w*|\*)$/;

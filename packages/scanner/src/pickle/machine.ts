@@ -148,7 +148,15 @@ export interface MachineResult {
   suppressed: Record<string, number>;
 }
 
-class ParseError extends Error {}
+/** A rejected input, not a bug: built without a stack trace (see util/cheap-error.ts). */
+class ParseError extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /** Node's Buffer has these (what toString uses), without the argument checks. */
 interface FastSlices {

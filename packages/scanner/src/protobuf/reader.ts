@@ -27,7 +27,11 @@ export class ProtoError extends Error {
     message: string,
     readonly offset: number,
   ) {
+    // A rejected input, not a bug: no stack trace (most probes of non-protobuf bytes end here).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${message} at byte ${offset}`);
+    Error.stackTraceLimit = limit;
     this.name = 'ProtoError';
   }
 }

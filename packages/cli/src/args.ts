@@ -1,0 +1,4 @@
+/** Commander helper for repeatable options (`--allow a --allow b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
