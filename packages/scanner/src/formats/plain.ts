@@ -5,22 +5,7 @@
 import type { FormatHandler } from '../context.js';
 import { findSuperblock } from '../hdf5/reader.js';
 import { hdf5Handler } from './hdf5.js';
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isText(head: Buffer): boolean {
-  if (head.includes(0)) return false;
-  // A multi-byte character may be cut at the end of the head; allow up to 3 trailing bytes.
-  for (let cut = 0; cut < 4 && cut <= head.length; cut++) {
-    try {
-      utf8.decode(head.subarray(0, head.length - cut));
-      return true;
-    } catch {
-      // try a shorter prefix
-    }
-  }
-  return false;
-}
+import { isText } from './jinja-template.js';
 
 const PY_LINE = /^(?:from\s+[\w.]+\s+import\s|import\s+[\w.]+|def\s+\w+\s*\(|class\s+\w+\s*[(:]|@\w+|if\s+__name__\s*==)/m;
 
