@@ -18,7 +18,7 @@
  */
 import type { FormatHandler, ScanContext } from '../context.js';
 import { classifyProtoHead, onnxEvidence } from '../protobuf/detect.js';
-import { asInt64, type PbField, PbReader, ProtoError, ProtoLimit, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader.js';
+import { asInt64, expectLen, type PbField, PbReader, ProtoError, ProtoLimit, visitFields, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader.js';
 import type { ByteSource } from '../source.js';
 import type { FileReport, Finding } from '../types.js';
 
@@ -93,7 +93,7 @@ class OnnxWalk {
   domainUses = new Map<string, { count: number; first: string; ops: Map<string, number> }>();
   /** `domain\0name` of model-local functions. */
   localFunctions = new Set<string>();
-  private fieldsSeen = 0;
+  private readonly fieldsSeen = { n: 0 };
   private perRule = new Map<string, number>();
 
   constructor(
@@ -117,15 +117,8 @@ class OnnxWalk {
     }
   }
 
-  async fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {
-    for (let f = await r.next(); f; f = await r.next()) {
-      if ((++this.fieldsSeen & 0x3ff) === 0) this.ctx.checkTime();
-      try {
-        await visit(f);
-      } catch (err) {
-        if (!(err instanceof SkipField)) throw err;
-      }
-    }
+  fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {
+    return visitFields(r, visit, () => this.ctx.checkTime(), this.fieldsSeen);
   }
 
   async model(r: PbReader): Promise<void> {
@@ -403,13 +396,6 @@ function intValue(v: number | bigint | undefined): number | string {
   return typeof v === 'number' ? v : asInt64(v).toString();
 }
 
-/** Thrown to skip a known field number with another wire type: protobuf parsers keep it as an unknown field. */
-class SkipField extends Error {}
-
-function expectLen(f: PbField, what: string): PbField {
-  if (f.wire !== WIRE_LEN) throw new SkipField(what);
-  return f;
-}
 
 async function opset(r: PbReader): Promise<{ domain: string; version: number | string }> {
   let domain = '';

@@ -32,7 +32,7 @@
  */
 import type { FormatHandler, ScanContext } from '../context.js';
 import { classifyProtoHead } from '../protobuf/detect.js';
-import { type PbField, PbReader, ProtoError, ProtoLimit, WIRE_LEN } from '../protobuf/reader.js';
+import { expectLen as len, type PbField, PbReader, ProtoError, ProtoLimit, visitFields, WIRE_LEN } from '../protobuf/reader.js';
 import type { ByteSource } from '../source.js';
 import type { FileReport, Finding } from '../types.js';
 import { allowedBy, analyzeKerasJsonText } from './keras.js';
@@ -135,7 +135,7 @@ class SavedModelWalk {
   tfVersion = '';
   saverFilenameTensors = new Set<string>();
   opCounts = new Map<string, number>();
-  private fieldsSeen = 0;
+  private readonly fieldsSeen = { n: 0 };
   private perRule = new Map<string, number>();
   private pendingGraphs: { nodes: NodeInfo[]; inFunction: boolean }[] = [];
 
@@ -150,15 +150,8 @@ class SavedModelWalk {
     if (n <= MAX_FINDINGS_PER_RULE) this.report.findings.push(f);
   }
 
-  async fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {
-    for (let f = await r.next(); f; f = await r.next()) {
-      if ((++this.fieldsSeen & 0x3ff) === 0) this.ctx.checkTime();
-      try {
-        await visit(f);
-      } catch (err) {
-        if (!(err instanceof SkipField)) throw err;
-      }
-    }
+  fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {
+    return visitFields(r, visit, () => this.ctx.checkTime(), this.fieldsSeen);
   }
 
   async savedModel(r: PbReader): Promise<void> {
@@ -429,13 +422,6 @@ async function attrString(r: PbReader, tensor: boolean): Promise<string | null> 
   return out;
 }
 
-/** Thrown to skip a known field number with another wire type: protobuf parsers keep it as an unknown field. */
-class SkipField extends Error {}
-
-function len(f: PbField, what: string): PbField {
-  if (f.wire !== WIRE_LEN) throw new SkipField(what);
-  return f;
-}
 
 export async function scanSavedModel(ctx: ScanContext, source: ByteSource, report: FileReport): Promise<void> {
   const walk = new SavedModelWalk(ctx, report);

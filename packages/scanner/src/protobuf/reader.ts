@@ -379,3 +379,27 @@ export function* headFields(buf: Buffer, start: number, end: number, logicalEnd:
   }
   if (groups.length > 0 && !mayCut) throw new ProtoError('unterminated group', pos);
 }
+
+/** Thrown to skip a known field number with another wire type: protobuf parsers keep it as an unknown field. */
+export class SkipField extends Error {}
+
+/** The field, if it is length-delimited; otherwise SkipField (the walker then ignores it like protobuf does). */
+export function expectLen(f: PbField, what: string): PbField {
+  if (f.wire !== WIRE_LEN) throw new SkipField(what);
+  return f;
+}
+
+/**
+ * Visits every field of a message, skipping those whose wire type does not match what the schema
+ * says (SkipField), and calling `tick` every 1024 fields (time budget checks).
+ */
+export async function visitFields(r: PbReader, visit: (f: PbField) => Promise<void>, tick: () => void, counter: { n: number }): Promise<void> {
+  for (let f = await r.next(); f; f = await r.next()) {
+    if ((++counter.n & 0x3ff) === 0) tick();
+    try {
+      await visit(f);
+    } catch (err) {
+      if (!(err instanceof SkipField)) throw err;
+    }
+  }
+}
