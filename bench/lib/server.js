@@ -3,10 +3,11 @@
 // benchmark model directories once.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { warmCache } from './data.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'packages/cli/dist/bin.js');
@@ -287,16 +288,5 @@ export function ensureModelDir(dir, files, cardName) {
 
 /** Reads every file of `dir` once so timed runs start from the page cache. */
 export function warmDir(dir) {
-  const buf = Buffer.allocUnsafe(CHUNK);
-  let total = 0;
-  for (const name of readdirSync(dir)) {
-    const fd = openSync(join(dir, name), 'r');
-    try {
-      let n;
-      while ((n = readSync(fd, buf, 0, CHUNK, null)) > 0) total += n;
-    } finally {
-      closeSync(fd);
-    }
-  }
-  return total;
+  return warmCache(dir, readdirSync(dir));
 }

@@ -22,7 +22,7 @@ export const RingNameSchema = z
 export const SemverSchema = z
   .string()
   .max(256)
-  .refine((v) => semver.valid(v) === v, 'must be a valid semantic version such as 1.2.3 or 2.0.0-rc.1');
+  .refine(isSemver, 'must be a valid semantic version such as 1.2.3 or 2.0.0-rc.1');
 
 export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
 
@@ -74,7 +74,7 @@ export function parseModelVersionRef(text: string, where = 'model version'): Mod
   }
   const base = parseModelRef(text.slice(0, at), where);
   const ref = text.slice(at + 1);
-  if (semver.valid(ref) === ref) return { ...base, ref, kind: 'version' };
+  if (isSemver(ref)) return { ...base, ref, kind: 'version' };
   if (RingNameSchema.safeParse(ref).success) return { ...base, ref, kind: 'ring' };
   throw new StewardError('bad_request', `${where}: "${ref}" in "${text}" is neither a semantic version nor a ring name`);
 }
@@ -103,8 +103,13 @@ export const DatasetVersionSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/, 'must be 1-128 characters of letters, digits, ".", "_", "+" or "-"');
 
+/** Strict SemVer 2.0.0, as SemverSchema accepts it (no leading "v", no loose forms). */
+export function isSemver(v: string): boolean {
+  return semver.valid(v) === v;
+}
+
 /** SemVer 2.0.0 precedence; throws on invalid input. */
 export function semverCompare(a: string, b: string): number {
-  if (semver.valid(a) !== a || semver.valid(b) !== b) throw new StewardError('bad_request', `not a semantic version: ${semver.valid(a) === a ? b : a}`);
+  if (!isSemver(a) || !isSemver(b)) throw new StewardError('bad_request', `not a semantic version: ${isSemver(a) ? b : a}`);
   return semver.compare(a, b);
 }

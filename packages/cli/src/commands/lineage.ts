@@ -23,11 +23,11 @@ export function renderLineage(g: Lineage): string[] {
   const nodes = new Map(g.nodes.map((n) => [n.id, n]));
   const out: string[] = [];
   const label = (id: string) => nodes.get(id)?.label ?? id;
+  // Up from the root: only the root and its ancestors are visited, so every edge leads upward.
   const walkUp = (id: string, depth: number, seen: Set<string>) => {
     if (seen.has(id)) return;
     seen.add(id);
     for (const e of g.edges.filter((e) => e.from === id)) {
-      if (e.relation === 'derived_from' && !isAncestorEdge(g, e.from)) continue;
       out.push(`${'  '.repeat(depth)}${e.relation.replace('_', ' ')}: ${label(e.to)}`);
       if (e.relation === 'derived_from') walkUp(e.to, depth + 1, seen);
     }
@@ -42,11 +42,6 @@ export function renderLineage(g: Lineage): string[] {
     for (const [id, depth] of descendants) out.push(`${'  '.repeat(depth)}${label(id)}`);
   }
   return out;
-}
-
-function isAncestorEdge(g: Lineage, from: string): boolean {
-  // Edges from the root or its ancestors lead up; edges from descendants lead to their parent.
-  return !descendantsOf(g, g.root).some(([id]) => id === from);
 }
 
 function descendantsOf(g: Lineage, root: string): [string, number][] {

@@ -20,6 +20,7 @@ import type { FormatHandler, ScanContext } from '../context.js';
 import { classifyProtoHead, onnxEvidence } from '../protobuf/detect.js';
 import { asInt64, expectLen, type PbField, PbReader, ProtoError, ProtoLimit, visitFields, WIRE_LEN, WIRE_VARINT } from '../protobuf/reader.js';
 import type { ByteSource } from '../source.js';
+import { CappedFindings } from '../findings.js';
 import type { FileReport, Finding } from '../types.js';
 
 /** Operator domains whose kernels ship with ONNX and ONNX Runtime (no library is loaded for them). */
@@ -94,27 +95,22 @@ class OnnxWalk {
   /** `domain\0name` of model-local functions. */
   localFunctions = new Set<string>();
   private readonly fieldsSeen = { n: 0 };
-  private perRule = new Map<string, number>();
+  private readonly findings: CappedFindings;
 
   constructor(
     readonly ctx: ScanContext,
     readonly report: FileReport,
-  ) {}
+  ) {
+    this.findings = new CappedFindings(report.findings, MAX_FINDINGS_PER_RULE);
+  }
 
   add(f: Finding): void {
-    const n = (this.perRule.get(f.ruleId) ?? 0) + 1;
-    this.perRule.set(f.ruleId, n);
-    if (n <= MAX_FINDINGS_PER_RULE) this.report.findings.push(f);
+    this.findings.add(f);
   }
 
   /** Summaries for findings beyond the per-rule cap. */
   flushCaps(): void {
-    for (const [rule, n] of this.perRule) {
-      if (n <= MAX_FINDINGS_PER_RULE) continue;
-      const shown = this.report.findings.find((f) => f.ruleId === rule);
-      if (!shown) continue;
-      this.report.findings.push({ ...shown, message: `${n - MAX_FINDINGS_PER_RULE} more ${rule} findings not listed`, location: undefined });
-    }
+    this.findings.flush();
   }
 
   fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {

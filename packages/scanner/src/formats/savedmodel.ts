@@ -34,6 +34,7 @@ import type { FormatHandler, ScanContext } from '../context.js';
 import { classifyProtoHead } from '../protobuf/detect.js';
 import { expectLen as len, type PbField, PbReader, ProtoError, ProtoLimit, visitFields, WIRE_LEN } from '../protobuf/reader.js';
 import type { ByteSource } from '../source.js';
+import { CappedFindings } from '../findings.js';
 import type { FileReport, Finding } from '../types.js';
 import { allowedBy, analyzeKerasJsonText } from './keras.js';
 
@@ -136,18 +137,18 @@ class SavedModelWalk {
   saverFilenameTensors = new Set<string>();
   opCounts = new Map<string, number>();
   private readonly fieldsSeen = { n: 0 };
-  private perRule = new Map<string, number>();
+  private readonly findings: CappedFindings;
   private pendingGraphs: { nodes: NodeInfo[]; inFunction: boolean }[] = [];
 
   constructor(
     readonly ctx: ScanContext,
     readonly report: FileReport,
-  ) {}
+  ) {
+    this.findings = new CappedFindings(report.findings, MAX_FINDINGS_PER_RULE);
+  }
 
   add(f: Finding): void {
-    const n = (this.perRule.get(f.ruleId) ?? 0) + 1;
-    this.perRule.set(f.ruleId, n);
-    if (n <= MAX_FINDINGS_PER_RULE) this.report.findings.push(f);
+    this.findings.add(f);
   }
 
   fields(r: PbReader, visit: (f: PbField) => Promise<void>): Promise<void> {
@@ -351,12 +352,9 @@ class SavedModelWalk {
     this.pendingGraphs = [];
   }
 
+  /** Summaries for findings beyond the per-rule cap. */
   flushCaps(): void {
-    for (const [rule, n] of this.perRule) {
-      if (n <= MAX_FINDINGS_PER_RULE) continue;
-      const shown = this.report.findings.find((f) => f.ruleId === rule);
-      if (shown) this.report.findings.push({ ...shown, message: `${n - MAX_FINDINGS_PER_RULE} more ${rule} findings not listed`, location: undefined });
-    }
+    this.findings.flush();
   }
 
   details(): Record<string, unknown> {

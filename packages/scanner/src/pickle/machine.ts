@@ -1122,20 +1122,14 @@ export class PickleMachine {
           stack.push(this.extImport(op, base + p, code));
           break;
         }
-        case OP.REDUCE: {
-          q = p + 1;
-          if (stack.length - fence < 2) this.fail(base + p, 'unpickling stack underflow (REDUCE)');
-          const args = stack.pop()!;
-          const fn = stack[stack.length - 1]!;
-          stack[stack.length - 1] = this.call(op, base + p, fn, args);
-          break;
-        }
+        // REDUCE calls a callable, NEWOBJ a class: both replace (callable, args) with the result.
+        case OP.REDUCE:
         case OP.NEWOBJ: {
           q = p + 1;
-          if (stack.length - fence < 2) this.fail(base + p, 'unpickling stack underflow (NEWOBJ)');
+          if (stack.length - fence < 2) this.fail(base + p, `unpickling stack underflow (${op === OP.REDUCE ? 'REDUCE' : 'NEWOBJ'})`);
           const args = stack.pop()!;
-          const cls = stack[stack.length - 1]!;
-          stack[stack.length - 1] = this.call(op, base + p, cls, args);
+          const callee = stack[stack.length - 1]!;
+          stack[stack.length - 1] = this.call(op, base + p, callee, args);
           break;
         }
         case OP.NEWOBJ_EX: {

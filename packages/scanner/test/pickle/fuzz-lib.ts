@@ -20,6 +20,7 @@ import { LimitExceeded } from '../../src/context.js';
 import type { FileReport, Verdict } from '../../src/types.js';
 import { asm, callGlobal } from './asm.js';
 import { fixture, fixtureNames, scan } from './helpers.js';
+import { rng } from '../jinja/fuzz-core.js';
 
 export interface FuzzFailure {
   kind: 'threw' | 'scanner-error' | 'slow' | 'bad-verdict' | 'unsound';
@@ -50,16 +51,6 @@ interface Seed {
   payloadEnd: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COMPRESSED = /(_zlib|_gzip|_lzma|compat_zf)/;
 
@@ -167,7 +158,7 @@ function hasScannerError(r: FileReport): boolean {
 const VERDICTS = new Set<Verdict>(['safe', 'unknown', 'inconclusive', 'unsafe']);
 
 export async function fuzzPickle(seconds: number, seed: number): Promise<FuzzStats> {
-  const rnd = mulberry32(seed);
+  const rnd = rng(seed);
   const inputs = await seeds();
   const stats: FuzzStats = { seed, cases: 0, soundnessCases: 0, verdicts: { safe: 0, unknown: 0, inconclusive: 0, unsafe: 0 }, maxCaseMs: 0, failures: [] };
   const deadline = Date.now() + seconds * 1000;

@@ -46,13 +46,13 @@ export async function authenticate({ deps, input }: { deps: Deps; input: { autho
   };
   // Recording every use would turn each read into a write; minute resolution is enough to spot stale tokens.
   let lastUsedAt = row.last_used_at ? Date.parse(row.last_used_at) : 0;
+  let cacheGen = gen;
   if (now.getTime() - lastUsedAt > LAST_USED_RESOLUTION_MS) {
     await deps.db.updateTable('api_tokens').set({ last_used_at: now.toISOString() }).where('id', '=', row.token_id).execute();
     lastUsedAt = now.getTime();
     // That write moved the generation on; this actor was read before it and is still current.
-    deps.cache?.set(`actor:${tokenHash}`, deps.cache.generation, { actor, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, lastUsedAt });
-  } else {
-    deps.cache?.set(`actor:${tokenHash}`, gen, { actor, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, lastUsedAt });
+    cacheGen = deps.cache?.generation ?? 0;
   }
+  deps.cache?.set(`actor:${tokenHash}`, cacheGen, { actor, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, lastUsedAt });
   return actor;
 }

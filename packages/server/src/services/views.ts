@@ -1,6 +1,6 @@
 /** Read-side helpers that turn rows into API shapes. Shared by the read verbs and the push verb's response. */
 import { type Kysely } from 'kysely';
-import { type LineageRelation, type Model, type Sensitivity, StewardError, type Version, semverCompare } from '@steward/domain';
+import { type LineageRelation, type Model, type Sensitivity, StewardError, type Version, isSemver, semverCompare } from '@steward/domain';
 import type { DB, ModelsTable, ModelVersionsTable } from '../db/schema.js';
 import { parseJson, type Tx } from './context.js';
 import { latestScan, scanStatusView } from '../scanning/scan-view.js';
@@ -39,7 +39,7 @@ export async function findModel(db: Db, orgId: string, name: string): Promise<Mo
 
 /** A version by semantic version, or by ring name (the version the ring points at now). */
 export async function resolveVersion(db: Db, orgId: string, model: ModelsTable, ref: string): Promise<ModelVersionsTable> {
-  if (semverValid(ref)) {
+  if (isSemver(ref)) {
     const v = await db.selectFrom('model_versions').selectAll().where('model_id', '=', model.id).where('version', '=', ref).executeTakeFirst();
     if (!v) throw new StewardError('not_found', `version ${model.name}@${ref} not found`);
     return v;
@@ -56,15 +56,6 @@ export async function resolveVersion(db: Db, orgId: string, model: ModelsTable, 
     .executeTakeFirst();
   if (!pointer?.version_id) throw new StewardError('not_found', `ring "${ref}" of ${model.name} points at no version`);
   return db.selectFrom('model_versions').selectAll().where('id', '=', pointer.version_id).executeTakeFirstOrThrow();
-}
-
-function semverValid(ref: string): boolean {
-  try {
-    semverCompare(ref, ref);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function versionView(db: Db, orgName: string, orgId: string, model: ModelsTable, v: ModelVersionsTable, pointers?: RingPointerRow[]): Promise<Version> {
