@@ -1,1 +1,10 @@
-export {};
+export * from './errors.js';
+export * from './hash.js';
+export * from './nodes.js';
+export * from './frontier.js';
+export * from './proofs.js';
+export * from './verify.js';
+export * from './canonical-json.js';
+export * from './note.js';
+export * from './checkpoint.js';
+export * from './tiles.js';
