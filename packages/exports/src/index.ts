@@ -1,1 +1,23 @@
-export {};
+/**
+ * @steward/exports: pure renderers of a model version's evidence into compliance and
+ * documentation formats. Each takes an ExportInput (parsed with zod here), is deterministic for
+ * a given input, and returns `{ document, warnings }`, or throws ExportIncompleteError when a
+ * field the format requires cannot be filled. See docs/exports.md.
+ */
+export {
+  ExportInputSchema,
+  BaseModelRefSchema,
+  SignatureSummarySchema,
+  PolicyResultSummarySchema,
+  ApprovalSummarySchema,
+  ExportInputError,
+  parseExportInput,
+  type ExportInput,
+  type ExportInputData,
+  type BaseModelRef,
+  type SignatureSummary,
+  type PolicyResultSummary,
+  type ApprovalSummary,
+} from './input.js';
+export { ExportIncompleteError, type ExportResult, type ExportFormat } from './result.js';
+export { toCycloneDx, CYCLONEDX_SPEC_VERSION, type CycloneDxBom, type CdxComponent, type CdxModelCard } from './cyclonedx.js';
