@@ -21,3 +21,4 @@ export {
 } from './input.js';
 export { ExportIncompleteError, type ExportResult, type ExportFormat } from './result.js';
 export { toCycloneDx, CYCLONEDX_SPEC_VERSION, type CycloneDxBom, type CdxComponent, type CdxModelCard } from './cyclonedx.js';
+export { toSpdx, spdxDateTime, SPDX_CONTEXT, SPDX_SPEC_VERSION, NO_ASSERTION_LICENSE, type SpdxDocument, type SpdxNode } from './spdx.js';
