@@ -22,3 +22,4 @@ export {
 export { ExportIncompleteError, type ExportResult, type ExportFormat } from './result.js';
 export { toCycloneDx, CYCLONEDX_SPEC_VERSION, type CycloneDxBom, type CdxComponent, type CdxModelCard } from './cyclonedx.js';
 export { toSpdx, spdxDateTime, SPDX_CONTEXT, SPDX_SPEC_VERSION, NO_ASSERTION_LICENSE, type SpdxDocument, type SpdxNode } from './spdx.js';
+export { toModelCard } from './model-card.js';
