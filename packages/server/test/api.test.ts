@@ -140,6 +140,24 @@ describe.each(DB_KINDS)('HTTP API on %s', (kind) => {
       expect(r.headers.get('cache-control')).toBe('no-store');
       expect(r.headers.get('strict-transport-security')).toBeNull();
       expect(r.headers.get('x-ratelimit-limit')).toBe('6000');
+      // Also on errors, on routes without a handler, on bodies that fail to parse, and outside the API.
+      const failures = [
+        await srv.api('GET', '/api/v1/whoami', { token: 'stw_unknown' }),
+        await srv.api('GET', '/api/v1/nothing-here'),
+        await srv.api('GET', '/healthz'),
+        await srv.api('GET', '/api/v1/openapi.json'),
+      ];
+      const badJson = await fetch(`${srv.url}/api/v1/orgs/default/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: '{not json',
+      });
+      for (const f of [...failures.map((x) => x.headers), badJson.headers]) {
+        expect(f.get('x-content-type-options')).toBe('nosniff');
+        expect(f.get('cache-control')).toBe('no-store');
+      }
+      expect(badJson.status).toBe(400);
+      expect(failures[0]!.status).toBe(401);
     });
   });
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { StewardError } from '@steward/domain';
 import type { ZodType } from 'zod';
 import { authenticate } from '../services/authenticate.js';
@@ -9,6 +8,8 @@ import { hashToken } from '../auth/tokens.js';
 import { fromZodError, sendError } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { securityHeaders } from './security-headers.js';
+import { RateLimiter } from './rate-limit.js';
+import { lazyChildLogger } from './request-logger.js';
 import type { RouteDef } from './route.js';
 import { identityRoutes } from './routes/identity.js';
 import { blobRoutes } from './routes/blobs.js';
@@ -28,7 +29,6 @@ export interface AppOptions {
 }
 
 const serialized = new WeakMap<object, string>();
-const authHashes = new WeakMap<FastifyRequest, string>();
 
 /**
  * SHA-256 of the bearer token (what api_tokens stores), or of the whole header when it is not a
@@ -37,12 +37,15 @@ const authHashes = new WeakMap<FastifyRequest, string>();
 function authHash(req: FastifyRequest): string | null {
   const auth = req.headers.authorization;
   if (!auth) return null;
-  let h = authHashes.get(req);
-  if (h === undefined) {
-    h = hashToken(/^Bearer\s+(\S+)$/i.exec(auth)?.[1] ?? auth);
-    authHashes.set(req, h);
-  }
-  return h;
+  // A decorated field, not a WeakMap: one WeakMap entry per request made every scavenge walk ephemerons.
+  const r = req as FastifyRequest & { stewardAuthHash: string | null };
+  return (r.stewardAuthHash ??= hashToken(/^Bearer\s+(\S+)$/i.exec(auth)?.[1] ?? auth));
+}
+
+function logsRequests(logger: AppOptions['logger']): boolean {
+  if (!logger) return false;
+  const level = typeof logger === 'object' && 'level' in logger ? String(logger.level) : 'info';
+  return !['warn', 'error', 'fatal', 'silent'].includes(level);
 }
 
 function isStream(v: object): boolean {
@@ -64,36 +67,56 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
+    // Request children are created only when something is logged at an enabled level (ADR 0010).
+    ...(opts.logger ? { childLoggerFactory: lazyChildLogger } : {}),
+    // Fastify logs each request at info; above info those calls could only be discarded, at a cost per request.
+    logController: new LogController({ disableRequestLogging: !logsRequests(opts.logger) }),
     ...(opts.https ? { https: opts.https } : {}),
   } as FastifyServerOptions);
 
+  app.decorateRequest('stewardAuthHash', null);
   const headers = securityHeaders({ https: Boolean(opts.https) });
-  app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(headers);
-    done();
-  });
-  await app.register(rateLimit, {
+  // Limits apply per token (hashed so the secret never sits in memory maps), else per client address.
+  const limiter = new RateLimiter({
     max: deps.config.rateLimitMax,
-    timeWindow: deps.config.rateLimitWindowMs,
-    // Limits apply per token (hashed so the secret never sits in memory maps), else per client address.
-    keyGenerator: (req) => {
+    windowMs: deps.config.rateLimitWindowMs,
+    keyOf: (req) => {
       const h = authHash(req);
       return h ? `t:${h}` : `ip:${req.ip}`;
     },
-    errorResponseBuilder: (_req, context) => {
-      const err = new StewardError('rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded; retry later`, { retryAfter: context.after });
-      return Object.assign(err, { statusCode: 429 });
-    },
   });
+  app.addHook('onClose', async () => limiter.close());
+  /**
+   * Security headers and the rate limit, called first thing by every handler rather than from
+   * hooks: any onRequest hook moves every request onto Fastify's hook-runner path, which cost more
+   * than the cached read itself (ADR 0010). Routes with a JSON body still admit from an onRequest
+   * hook, so a client over its limit cannot make the server parse bodies.
+   */
+  const admit = (req: FastifyRequest, reply: FastifyReply): void => {
+    reply.headers(headers);
+    limiter.check(req, reply);
+  };
+  const admitHook = (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    try {
+      admit(req, reply);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  };
 
   // Blob bodies are streamed to the store untouched; the store enforces the blob size limit.
   app.addContentTypeParser('application/octet-stream', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => done(null, payload));
 
-  app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => sendError(new StewardError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply));
+  app.setErrorHandler((err, req, reply) => sendError(err, req, reply.headers(headers)));
+  app.setNotFoundHandler((req, reply) => sendError(new StewardError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply.headers(headers)));
 
-  app.get('/healthz', { config: { rateLimit: false } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { config: { rateLimit: false } }, async (req, reply) => {
+  app.get('/healthz', async (_req, reply) => {
+    reply.headers(headers);
+    return { status: 'ok' };
+  });
+  app.get('/readyz', async (req, reply) => {
+    reply.headers(headers);
     try {
       await deps.db.selectFrom('orgs').select('id').limit(1).execute();
       await deps.blobs.stat('0'.repeat(64));
@@ -105,13 +128,18 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
   });
 
   const openapi = buildOpenApi(API_ROUTES, STEWARD_VERSION);
-  app.get('/api/v1/openapi.json', async () => openapi);
+  app.get('/api/v1/openapi.json', async (req, reply) => {
+    admit(req, reply);
+    return openapi;
+  });
 
   for (const route of API_ROUTES) {
     app.route({
       method: route.method,
       url: route.url,
+      ...(route.body && route.body !== 'binary' ? { onRequest: admitHook } : {}),
       handler: async (req, reply) => {
+        if (!route.body || route.body === 'binary') admit(req, reply);
         const actor = await authenticate({ deps, input: { authorization: req.headers.authorization, tokenHash: authHash(req) } });
         const input = {
           params: parseWith(route.params, req.params, 'params'),
