@@ -128,14 +128,10 @@ export function gatherEvidence(raw: ExportInputData | ExportInput): Evidence {
   const warnings: string[] = [];
   const { version, model } = input;
 
-  let metadata = EMPTY_METADATA;
-  if (version.card) {
-    const parsed = CardMetadataSchema.safeParse(version.card.metadata);
-    if (parsed.success) metadata = stripUndefined(parsed.data);
-    else warnings.push(`version.card.metadata is not in the @steward/modelcard shape (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? ''}); card metadata ignored`);
-  } else {
-    warnings.push('the version has no model card (README.md): licence, task, metrics and card sections are unknown');
-  }
+  const card = cardMetadataOf(version);
+  const metadata = card.metadata;
+  if (card.problem) warnings.push(card.problem);
+  if (!version.card) warnings.push('the version has no model card (README.md): licence, task, metrics and card sections are unknown');
 
   let sections: CardSectionText[] = [];
   let sectionTextAvailable = false;
@@ -163,6 +159,41 @@ export function gatherEvidence(raw: ExportInputData | ExportInput): Evidence {
   const datasets = joinDatasets(version, input.datasets, warnings);
   const baseModels = mergeBaseModels(version, input.baseModels, warnings);
 
+  const metrics = flattenMetrics(metadata);
+
+  return {
+    input,
+    modelRef: `${input.org}/${model.name}`,
+    versionRef: `${input.org}/${model.name}@${version.version}`,
+    metadata,
+    hasCard: version.card !== null,
+    sections,
+    sectionTextAvailable,
+    license,
+    task: pipelineTask(metadata.pipelineTag),
+    datasets,
+    baseModels,
+    metrics,
+    versions: versionLine(version, input.versions),
+    generatedAt: new Date(input.generatedAt).toISOString(),
+    warnings,
+  };
+}
+
+/** The card metadata stored with a version, checked; empty (and a problem named) when unusable. */
+export function cardMetadataOf(version: Version): { metadata: ModelCardMetadata; problem: string | null } {
+  if (!version.card) return { metadata: EMPTY_METADATA, problem: null };
+  const parsed = CardMetadataSchema.safeParse(version.card.metadata);
+  if (parsed.success) return { metadata: stripUndefined(parsed.data), problem: null };
+  const issue = parsed.error.issues[0];
+  return {
+    metadata: EMPTY_METADATA,
+    problem: `version ${version.version}: card metadata is not in the @steward/modelcard shape (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}); ignored`,
+  };
+}
+
+/** One entry per metric value of the card's model-index, in card order. */
+export function flattenMetrics(metadata: ModelCardMetadata): MetricFacts[] {
   const metrics: MetricFacts[] = [];
   for (const entry of metadata.modelIndex) {
     for (const r of entry.results) {
@@ -188,24 +219,7 @@ export function gatherEvidence(raw: ExportInputData | ExportInput): Evidence {
       }
     }
   }
-
-  return {
-    input,
-    modelRef: `${input.org}/${model.name}`,
-    versionRef: `${input.org}/${model.name}@${version.version}`,
-    metadata,
-    hasCard: version.card !== null,
-    sections,
-    sectionTextAvailable,
-    license,
-    task: pipelineTask(metadata.pipelineTag),
-    datasets,
-    baseModels,
-    metrics,
-    versions: versionLine(version, input.versions),
-    generatedAt: new Date(input.generatedAt).toISOString(),
-    warnings,
-  };
+  return metrics;
 }
 
 /** Sections of one kind (by effective kind) that say something, in file order. */

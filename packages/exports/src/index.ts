@@ -23,3 +23,16 @@ export { ExportIncompleteError, type ExportResult, type ExportFormat } from './r
 export { toCycloneDx, CYCLONEDX_SPEC_VERSION, type CycloneDxBom, type CdxComponent, type CdxModelCard } from './cyclonedx.js';
 export { toSpdx, spdxDateTime, SPDX_CONTEXT, SPDX_SPEC_VERSION, NO_ASSERTION_LICENSE, type SpdxDocument, type SpdxNode } from './spdx.js';
 export { toModelCard } from './model-card.js';
+export {
+  diffVersions,
+  type VersionDiff,
+  type FileState,
+  type FileChange,
+  type FileRename,
+  type CardFieldChange,
+  type MetricValue,
+  type MetricChange,
+  type DatasetState,
+  type DatasetChange,
+} from './diff.js';
+export { changelog, renderDiff } from './changelog.js';
