@@ -123,10 +123,11 @@ export class TreeBuilder {
 
   push(leafHash: Uint8Array): void {
     if (leafHash.length !== HASH_SIZE) throw new LedgerFormatError(`leaf hash must be ${HASH_SIZE} bytes, got ${leafHash.length}`);
-    let hash: Buffer = Buffer.from(leafHash);
+    let hash: Uint8Array = leafHash;
     // Each trailing 1 bit of the old size is a subtree that the new leaf completes.
     for (let n = this.#size; n % 2 === 1; n = (n - 1) / 2) hash = nodeHash(this.#stack.pop() as Buffer, hash);
-    this.#stack.push(hash);
+    // Keep a private copy only when the caller's leaf itself is retained.
+    this.#stack.push(hash === leafHash ? Buffer.from(leafHash) : (hash as Buffer));
     this.#size++;
   }
 

@@ -12,9 +12,12 @@ const sha256: (data: Uint8Array) => Buffer =
 /** RFC 9162 §2.1.1: the hash of an empty tree is SHA-256 of the empty string. */
 export const EMPTY_ROOT: Buffer = sha256(new Uint8Array(0));
 
+// Small entries are prefixed in a reused buffer rather than a fresh allocation per leaf.
+const leafInput = Buffer.alloc(4096);
+
 /** RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
 export function leafHash(entry: Uint8Array): Buffer {
-  const input = Buffer.allocUnsafe(entry.length + 1);
+  const input = entry.length < leafInput.length ? leafInput.subarray(0, entry.length + 1) : Buffer.allocUnsafe(entry.length + 1);
   input[0] = 0x00;
   input.set(entry, 1);
   return sha256(input);

@@ -81,6 +81,22 @@ export function splitPoint(n: number): number {
  */
 export function rangeNodes(start: number, end: number): NodeId[] {
   const nodes: NodeId[] = [];
+  if (end <= start) return nodes;
+  const length = end - start;
+  const top = bitLength(length - 1);
+  // Fast path for the RFC ranges: start aligned to the smallest power of two >= length, so each set bit
+  // of the length, high to low, is one aligned subtree.
+  if (start % 2 ** top === 0) {
+    let position = start;
+    for (let remaining = length; remaining > 0; ) {
+      const level = bitLength(remaining) - 1;
+      const width = 2 ** level;
+      nodes.push({ level, index: position / width });
+      position += width;
+      remaining -= width;
+    }
+    return nodes;
+  }
   let position = start;
   while (position < end) {
     let level = 0;

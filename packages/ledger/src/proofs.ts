@@ -10,13 +10,13 @@ import { type NodeId, assertTreeSize, nodeKey, rangeNodes, splitPoint } from './
  */
 export interface ProofPlan {
   /** Every stored node the plan needs, without duplicates: fetch these in one query. */
-  readonly nodes: readonly NodeId[];
+  readonly nodes: NodeId[];
   /** One entry per output hash: the nodes, left to right, whose right fold (nodeHash) is that hash. */
-  readonly hashes: readonly (readonly NodeId[])[];
+  readonly hashes: NodeId[][];
 }
 
 /** Fetches stored nodes; the map is keyed by `nodeKey(level, index)`. */
-export type FetchNodes = (nodes: readonly NodeId[]) => Promise<ReadonlyMap<string, Uint8Array>>;
+export type FetchNodes = (nodes: NodeId[]) => Promise<ReadonlyMap<string, Uint8Array>>;
 
 interface LeafRange {
   readonly start: number;
@@ -25,7 +25,9 @@ interface LeafRange {
 
 function planFor(ranges: readonly LeafRange[]): ProofPlan {
   const hashes = ranges.map(({ start, end }) => rangeNodes(start, end));
-  return { nodes: hashes.flat(), hashes };
+  const nodes: NodeId[] = [];
+  for (const ids of hashes) nodes.push(...ids); // Array.prototype.flat is several times slower here
+  return { nodes, hashes };
 }
 
 /** RFC 9162 §2.1.3.1 PATH(index, D[size]) as leaf ranges, deepest (the leaf's sibling) first. */
