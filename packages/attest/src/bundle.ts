@@ -1,8 +1,7 @@
 /**
- * Minimal reader for model_signing signatures: a Sigstore bundle (v0.3) whose DSSE envelope
- * carries the in-toto statement. No signature verification here.
+ * Reader for model_signing signatures and other signed in-toto statements: a Sigstore bundle
+ * (v0.3) whose DSSE envelope carries the statement. No signature verification here (verify.ts).
  */
-import { StewardError } from '@steward/domain';
 import {
   IN_TOTO_PAYLOAD_TYPE,
   IN_TOTO_STATEMENT_TYPE,
@@ -13,6 +12,10 @@ import {
   type ModelSigningStatement,
   type ResourceDescriptor,
 } from './manifest.js';
+import { refuseSignature } from './signature-error.js';
+
+/** The only bundle media type model_signing 1.x writes and accepts. */
+export const SIGSTORE_BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
 export interface DsseSignature {
   /** Base64, as in the bundle. */
@@ -21,21 +24,35 @@ export interface DsseSignature {
   keyid: string;
 }
 
-export interface ParsedModelSigningBundle {
+export interface ParsedDsseBundle {
   mediaType: string;
   /** Left as found: verification is another module's job. */
   verificationMaterial: unknown;
-  statement: ModelSigningStatement;
   /** The exact decoded payload bytes: signatures are over these, not over a re-serialization. */
   payloadBytes: Uint8Array;
+  /** The payload, JSON-decoded. */
+  payload: unknown;
   payloadType: string;
   signatures: DsseSignature[];
 }
 
+/** An in-toto Statement v1 of any predicate type; unknown fields are kept. */
+export interface InTotoStatement<P = Record<string, unknown>> {
+  _type: string;
+  subject: InTotoSubject[];
+  predicateType: string;
+  predicate: P;
+  [field: string]: unknown;
+}
+
+export interface ParsedModelSigningBundle extends Omit<ParsedDsseBundle, 'payload'> {
+  statement: ModelSigningStatement;
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]*={0,2}|[A-Za-z0-9_-]*={0,2})$/;
 
-function bad(message: string, details?: unknown): never {
-  throw new StewardError('bad_request', `model signature: ${message}`, details);
+function bad(message: string): never {
+  refuseSignature('malformed_bundle', `model signature: ${message}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -122,11 +139,11 @@ export function parseModelSigningStatement(v: unknown): ModelSigningStatement {
   return { _type: v._type, subject: [subject], predicateType: v.predicateType, predicate };
 }
 
-/** Decodes a model_signing Sigstore bundle (JSON text) down to its in-toto statement. */
-export function parseModelSigningBundle(json: string): ParsedModelSigningBundle {
+/** Decodes a Sigstore bundle (JSON text or its UTF-8 bytes) holding a DSSE envelope over an in-toto statement. */
+export function parseDsseBundle(json: string | Uint8Array): ParsedDsseBundle {
   let doc: unknown;
   try {
-    doc = JSON.parse(json);
+    doc = JSON.parse(typeof json === 'string' ? json : new TextDecoder('utf-8', { fatal: true }).decode(json));
   } catch (e) {
     bad(`bundle is not valid JSON (${(e as Error).message})`);
   }
@@ -141,7 +158,7 @@ export function parseModelSigningBundle(json: string): ParsedModelSigningBundle 
   if (!Array.isArray(env.signatures) || env.signatures.length === 0) bad('dsseEnvelope.signatures must be a non-empty array');
   const signatures = env.signatures.map((s, i): DsseSignature => {
     if (!isObject(s)) bad(`signatures[${i}] must be an object`);
-    decodeBase64(s.sig, `signatures[${i}].sig`);
+    if (decodeBase64(s.sig, `signatures[${i}].sig`).length === 0) bad(`signatures[${i}].sig is empty`);
     const keyid = s.keyid === undefined || s.keyid === null ? '' : str(s.keyid, `signatures[${i}].keyid`);
     return { sig: s.sig as string, keyid };
   });
@@ -151,12 +168,32 @@ export function parseModelSigningBundle(json: string): ParsedModelSigningBundle 
   } catch (e) {
     bad(`DSSE payload is not UTF-8 JSON (${(e as Error).message})`);
   }
-  return {
-    mediaType,
-    verificationMaterial: doc.verificationMaterial,
-    statement: parseModelSigningStatement(payload),
-    payloadBytes: new Uint8Array(payloadBytes),
-    payloadType,
-    signatures,
-  };
+  return { mediaType, verificationMaterial: doc.verificationMaterial, payloadBytes: new Uint8Array(payloadBytes), payload, payloadType, signatures };
+}
+
+/** Decodes a model_signing Sigstore bundle (JSON text or bytes) down to its in-toto statement. */
+export function parseModelSigningBundle(json: string | Uint8Array): ParsedModelSigningBundle {
+  const { payload, ...rest } = parseDsseBundle(json);
+  return { ...rest, statement: parseModelSigningStatement(payload) };
+}
+
+/** Decodes base64 as the bundle writes it (standard or URL-safe alphabet); refuses anything else. */
+export function decodeBundleBase64(s: unknown, what: string): Buffer {
+  return decodeBase64(s, what);
+}
+
+/** Any in-toto Statement v1 (already JSON-decoded): type, subjects with digests, predicate type. */
+export function parseInTotoStatement(v: unknown): InTotoStatement {
+  if (!isObject(v)) bad('payload is not a JSON object');
+  if (v._type !== IN_TOTO_STATEMENT_TYPE) bad(`payload _type must be ${IN_TOTO_STATEMENT_TYPE}, got ${JSON.stringify(v._type)}`);
+  if (!Array.isArray(v.subject) || v.subject.length === 0) bad('statement must have at least one subject');
+  const subject = v.subject.map((s, i): InTotoSubject => {
+    if (!isObject(s) || !isObject(s.digest) || Object.keys(s.digest).length === 0) bad(`subject[${i}] must have a digest`);
+    const digest: Record<string, string> = {};
+    for (const [k, d] of Object.entries(s.digest)) digest[k] = str(d, `subject[${i}].digest.${k}`).toLowerCase();
+    return { ...s, name: s.name === undefined ? '' : str(s.name, `subject[${i}].name`), digest };
+  });
+  const predicateType = str(v.predicateType, 'predicateType');
+  if (v.predicate !== undefined && !isObject(v.predicate)) bad('predicate must be an object');
+  return { ...v, _type: v._type, subject, predicateType, predicate: v.predicate ?? {} };
 }
