@@ -114,7 +114,7 @@ export class TreeBuilder {
   /** Starts empty, or from the frontier of an existing tree. */
   constructor(frontier: Frontier = []) {
     this.#size = frontierSize(frontier);
-    for (const node of frontier) this.#stack.push(node.hash);
+    for (const node of frontier) this.#stack.push(Buffer.from(node.hash));
   }
 
   get size(): number {
@@ -137,6 +137,6 @@ export class TreeBuilder {
 
   frontier(): StoredNode[] {
     const nodes = rangeNodes(0, this.#size);
-    return nodes.map((id, i) => ({ ...id, hash: this.#stack[i] as Buffer }));
+    return nodes.map((id, i) => ({ ...id, hash: Buffer.from(this.#stack[i] as Buffer) }));
   }
 }

@@ -1,6 +1,6 @@
 export * from './errors.js';
 export * from './hash.js';
-export * from './nodes.js';
+export { type NodeId, type StoredNode, MAX_NODE_LEVEL, nodeKey, rangeNodes } from './nodes.js';
 export * from './frontier.js';
 export * from './proofs.js';
 export * from './verify.js';
