@@ -1,1 +1,37 @@
-export {};
+/**
+ * @steward/policy: policy as code for model governance. Policies are YAML files of CEL rules
+ * evaluated against a governance record (record.ts); lint compiles them with positions for every
+ * problem, evaluate() runs them, render/ prints results as text, JSON, SARIF, JUnit or GitHub
+ * annotations. See docs/policy-library.md.
+ */
+export * from './record.js';
+export { parseGovernanceRecord } from './record-seal.js';
+export { recordFromRegistry, type RegistryRecordInput } from './record-registry.js';
+export {
+  recordFromLocal,
+  evaluationsFromResultsFile,
+  EvaluationResultsFileSchema,
+  type EvaluationResultsFile,
+  type LocalRecordInput,
+  type LocalDatasetInput,
+} from './record-local.js';
+export { detectLicense, LICENSE_FILE } from './record-parts.js';
+export { lintPolicyFiles, type LintDiagnostic, type LintOptions, type LintResult, type PolicySource } from './lint.js';
+export { policySetDigest, isCompiledPolicySet, type CompiledPolicySet, type CompiledPolicy, type CompiledRule, type SourceLocation } from './compiled.js';
+export { evaluate, waiverExpiry, RULE_STATUSES, type Evaluation, type EvaluateOptions, type RuleResult, type RuleRead, type RuleStatus } from './evaluate.js';
+export {
+  PolicyFileSchema,
+  PolicySchema,
+  RuleSchema,
+  ParamOverridesSchema,
+  PARAM_TYPES,
+  type ParamOverrides,
+  type ParamType,
+  type PolicyFile,
+} from './policy-file.js';
+export { HELPER_FUNCTIONS, helperFunctionNames, type HelperFunction } from './functions.js';
+export { riskTier, mostSensitive, tierRank, RISK_MATRIX, UseCaseImpactSchema, type UseCaseImpact } from './risk.js';
+export { spdxSatisfies, licenseAllowed, spdxValid, spdxIds, normalizeSpdx } from './spdx.js';
+export { globMatch, globToRegExp } from './glob.js';
+export { PII_KINDS, type PiiKind } from './pii/kinds.js';
+export * from './render/index.js';
