@@ -80,12 +80,14 @@ export function loadSigningPrivateKey(pem: string): EcdsaPrivateKey {
   if (!PRIVATE_PEM.test(pem)) {
     throw new StewardError('bad_request', PUBLIC_PEM.test(pem) ? 'this is a public key; signing needs the private key' : 'not a PEM private key');
   }
+  // PKCS#8 "ENCRYPTED PRIVATE KEY" or a legacy PEM with "Proc-Type: 4,ENCRYPTED".
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4, *ENCRYPTED/.test(pem)) {
+    throw new StewardError('bad_request', 'the private key is encrypted; passphrase-protected keys are not supported');
+  }
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MISSING_PASSPHRASE') throw new StewardError('bad_request', 'the private key is encrypted; passphrase-protected keys are not supported');
     throw new StewardError('bad_request', `cannot read the private key: ${(e as Error).message}`);
   }
   return { ...ecdsaKeyOf(key, 'the private key'), publicKey: createPublicKey(key) };
