@@ -34,13 +34,16 @@ export function changelog(versions: Version[]): string {
   return `${out.join('\n\n')}\n`;
 }
 
-/** One version's changes as Markdown (without a heading); also used by the Annex IV change history. */
+/** One version's changes as Markdown (without a heading). */
 export function renderDiff(d: VersionDiff): string {
-  const lines: string[] = [];
-  lines.push(
-    d.manifest.changed ? `Manifest \`sha256:${short(d.manifest.to)}\` (was \`sha256:${short(d.manifest.from)}\`), compared with ${d.from}.` : `Same manifest as ${d.from}.`,
-    '',
-  );
+  const head = d.manifest.changed
+    ? `Manifest \`sha256:${short(d.manifest.to)}\` (was \`sha256:${short(d.manifest.from)}\`), compared with ${d.from}.`
+    : `Same manifest as ${d.from}.`;
+  return [head, '', ...changeItems(d).map((i) => `- ${i}`)].join('\n');
+}
+
+/** The changes as one line each (`backticks` mark code); also the Annex IV change history. */
+export function changeItems(d: VersionDiff): string[] {
   const items: string[] = [];
   for (const f of d.files.added) items.push(`Added file \`${f.path}\` (${formatBytes(f.size)}, sha256 \`${short(f.sha256)}\`)`);
   for (const f of d.files.removed) items.push(`Removed file \`${f.path}\``);
@@ -69,7 +72,7 @@ export function renderDiff(d: VersionDiff): string {
     items.push('Card text changed (front matter unchanged)');
   }
   if (items.length === 0) items.push('No changes');
-  return [...lines, ...items.map((i) => `- ${i}`)].join('\n');
+  return items;
 }
 
 function renderInitial(v: Version): string {

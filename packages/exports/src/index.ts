@@ -36,3 +36,6 @@ export {
   type DatasetChange,
 } from './diff.js';
 export { changelog, renderDiff } from './changelog.js';
+export { toAnnexIv, ANNEX_IV_POINTS, type AnnexIvOptions } from './annex-iv.js';
+export { changeItems } from './changelog.js';
+export { TO_BE_COMPLETED } from './document.js';
