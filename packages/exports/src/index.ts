@@ -39,3 +39,4 @@ export { changelog, renderDiff } from './changelog.js';
 export { toAnnexIv, ANNEX_IV_POINTS, type AnnexIvOptions } from './annex-iv.js';
 export { changeItems } from './changelog.js';
 export { TO_BE_COMPLETED } from './document.js';
+export { toGpaiForm, renderGpaiForm, type GpaiForm, type GpaiFormField } from './gpai-form.js';
