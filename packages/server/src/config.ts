@@ -33,6 +33,21 @@ export const ServerConfigSchema = z
     gcGraceSeconds: z.coerce.number().int().min(0).default(3600),
     gcIntervalSeconds: z.coerce.number().int().min(0).default(6 * 3600),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * 32 bytes, base64: encrypts the ledger signing keys at rest. Unset: a key file is created in
+     * the data dir on first start (fine for one machine; set it explicitly for anything else).
+     */
+    masterKey: z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), 'STEWARD_MASTER_KEY must be 32 bytes in base64')
+      .optional(),
+    /** Names this server's ledger: the checkpoint key name and the prefix of every log origin. */
+    ledgerName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]{0,99}$/, 'STEWARD_LEDGER_NAME: letters, digits, ".", "_", "-", "/" only')
+      .default('steward.local'),
+    /** How often grown logs get a new signed checkpoint. */
+    checkpointIntervalMs: z.coerce.number().int().min(10).default(1000),
   })
   .refine((c) => Boolean(c.tlsCert) === Boolean(c.tlsKey), { message: 'TLS needs both a certificate and a key', path: ['tlsCert'] });
 
@@ -65,6 +80,9 @@ export const CONFIG_ENV: Record<keyof ServerConfigInput, string> = {
   gcGraceSeconds: 'STEWARD_GC_GRACE_SECONDS',
   gcIntervalSeconds: 'STEWARD_GC_INTERVAL_SECONDS',
   logLevel: 'STEWARD_LOG_LEVEL',
+  masterKey: 'STEWARD_MASTER_KEY',
+  ledgerName: 'STEWARD_LEDGER_NAME',
+  checkpointIntervalMs: 'STEWARD_CHECKPOINT_INTERVAL_MS',
 };
 
 /** Flags win over environment variables, which win over defaults. */

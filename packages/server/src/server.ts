@@ -11,6 +11,9 @@ import type { Deps } from './services/context.js';
 import { EventBus } from './events.js';
 import { ScanQueue } from './scanning/queue.js';
 import { defaultEngine, type ScanEngine } from '@steward/scanner';
+import { LedgerKeyring, loadMasterKey } from './ledger/keys.js';
+import { Checkpointer } from './ledger/log.js';
+import { backfillLedger } from './ledger/append.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -34,16 +37,29 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     await store.close();
     throw err;
   });
+  const now = () => new Date();
+  const master = loadMasterKey(config);
+  const keyring = await LedgerKeyring.open(store.db, master.key, config.ledgerName, now).catch(async (err) => {
+    await blobs.close();
+    await store.close();
+    throw err;
+  });
   const events = new EventBus();
   // Deps and the queue refer to each other: the queue runs scans with deps, services wake the queue.
   const scanRef: { queue: ScanQueue | null } = { queue: null };
-  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now: () => new Date(), events, cache: store.cache, scans: { wake: () => scanRef.queue?.wake() } };
+  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, scans: { wake: () => scanRef.queue?.wake() } };
   const boot = await bootstrap({ deps });
+  const adopted = await backfillLedger(store.db, config.ledgerName);
+  if (master.source === 'created') log(`steward: created the ledger master key in ${config.dataDir}/master.key (set STEWARD_MASTER_KEY to keep it elsewhere)`);
   const https = config.tlsCert && config.tlsKey ? { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } : undefined;
   const app = await buildApp(deps, {
     logger: opts.logger === false || config.logLevel === 'silent' ? false : { level: config.logLevel },
     https,
   });
+  const checkpointer = new Checkpointer(store.db, keyring, now, config.checkpointIntervalMs, (err, logId) => app.log.error({ err, logId }, 'ledger checkpoint refused'));
+  if (adopted > 0) app.log.info({ adopted }, 'adopted earlier audit events into the ledger');
+  await checkpointer.tick();
+  checkpointer.start();
   const queue = new ScanQueue(deps, opts.scanEngine ?? defaultEngine(), events, app.log);
   scanRef.queue = queue;
   await queue.start();
@@ -83,6 +99,7 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
         clearTimeout(grace);
       }
       await queue.stop();
+      await checkpointer.stop();
       await blobs.close();
       await store.close();
     },

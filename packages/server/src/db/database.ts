@@ -7,6 +7,7 @@ import type { DB } from './schema.js';
 import { ReadCache, WriteObserverPlugin } from './read-cache.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_scans.js';
+import * as m0003 from './migrations/0003_ledger.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -14,6 +15,7 @@ export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgre
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_scans': m0002,
+  '0003_ledger': m0003,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -85,6 +85,45 @@ export interface AuditEventsTable {
   at: string;
   details_json: string;
   request_id: string | null;
+  /** Ledger columns (0003): the log the event is a leaf of, its position, and the canonical leaf text. */
+  log_id: string | null;
+  leaf_index: number | string | null;
+  entry: string | null;
+  /** "org/name" when the event concerns a model (search index). */
+  model: string | null;
+  token_id: string | null;
+  client_address: string | null;
+}
+
+export interface LedgerLogsTable {
+  log_id: string;
+  origin: string;
+  size: number | string;
+  frontier_json: string;
+  updated_at: string;
+}
+export interface LedgerNodesTable {
+  log_id: string;
+  level: number;
+  idx: number | string;
+  hash: string;
+}
+export interface LedgerCheckpointsTable {
+  log_id: string;
+  size: number | string;
+  root_hash: string;
+  note: string;
+  key_id: string;
+  created_at: string;
+}
+export interface LedgerKeysTable {
+  key_id: string;
+  name: string;
+  verifier_key: string;
+  private_key_enc: string;
+  created_at: string;
+  retired_at: string | null;
+  endorsement: string | null;
 }
 
 /** One scan of one version (pending -> running -> done|failed); rescans add rows, the newest is current. */
@@ -123,4 +162,8 @@ export interface DB {
   audit_events: AuditEventsTable;
   scan_reports: ScanReportsTable;
   scanner_allowlist: ScannerAllowlistTable;
+  ledger_logs: LedgerLogsTable;
+  ledger_nodes: LedgerNodesTable;
+  ledger_checkpoints: LedgerCheckpointsTable;
+  ledger_keys: LedgerKeysTable;
 }

@@ -147,7 +147,7 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
           body: route.body === 'binary' ? req.body : parseWith(route.body, req.body ?? {}, 'body'),
         };
         if (route.body === 'binary' && !req.body) throw new StewardError('bad_request', 'expected an application/octet-stream body');
-        const ctx: ServiceContext = { ...deps, actor, requestId: req.id };
+        const ctx: ServiceContext = { ...deps, actor, requestId: req.id, clientAddress: req.ip ?? null };
         // The documented status by default; a handler may still choose another (e.g. 200 for an idempotent no-op).
         reply.code(route.response.status);
         const result = await route.handler({ ctx, input, req, reply });

@@ -137,7 +137,7 @@ export class ScanQueue {
         )
         .where('id', '=', scanId)
         .execute();
-      await audit(trx, null, {
+      await audit(trx, this.deps, {
         orgId: job.org_id,
         action: outcome.status === 'done' ? 'version.scanned' : 'version.scan_failed',
         targetType: 'model_version',

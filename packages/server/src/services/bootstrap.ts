@@ -32,7 +32,7 @@ export async function bootstrap({ deps }: { deps: Deps }): Promise<{ created: bo
       .insertInto('api_tokens')
       .values({ id: tokenId, user_id: userId, name: 'bootstrap', token_hash: hashToken(token), prefix: tokenDisplayPrefix(token), created_at: now, expires_at: null, revoked_at: null, last_used_at: null })
       .execute();
-    await audit(trx, null, { orgId, action: 'org.bootstrapped', targetType: 'org', targetId: orgId, details: { org: 'default', admin: 'admin', tokenId, tokenSupplied: Boolean(deps.config.bootstrapToken) } }, now);
+    await audit(trx, deps, { orgId, action: 'org.bootstrapped', targetType: 'org', targetId: orgId, details: { org: 'default', admin: 'admin', tokenId, tokenSupplied: Boolean(deps.config.bootstrapToken) } }, now);
     return { created: true, generatedToken: deps.config.bootstrapToken ? null : token };
   });
 }

@@ -6,6 +6,8 @@ import type { DB } from '../db/schema.js';
 import type { ServerConfig } from '../config.js';
 import type { EventBus } from '../events.js';
 import type { ReadCache } from '../db/read-cache.js';
+import { appendEvent } from '../ledger/append.js';
+import type { LedgerKeyring } from '../ledger/keys.js';
 
 export interface Actor {
   userId: string;
@@ -24,6 +26,8 @@ export interface Deps {
   events: EventBus;
   /** Background scanning; `wake` after committing a pending scan row. */
   scans: { wake(): void };
+  /** The ledger's checkpoint signing keys. */
+  ledger: LedgerKeyring;
   /** Derived-read cache, invalidated by any write; null when other processes may write (Postgres). */
   cache: ReadCache | null;
 }
@@ -32,6 +36,8 @@ export interface Deps {
 export interface ServiceContext extends Deps {
   actor: Actor;
   requestId: string;
+  /** The client's address as the server saw it (recorded in audit events). */
+  clientAddress: string | null;
 }
 
 export interface OrgScope {
@@ -63,25 +69,42 @@ export interface AuditInput {
   action: string;
   targetType: string;
   targetId: string | null;
+  /** "org/name" of the model concerned; defaults to `details.model` when that is a string. */
+  model?: string | null;
+  /** The change: after-state, and before-state where something was replaced. */
   details?: Record<string, unknown>;
 }
 
-/** Writes the audit event inside the mutation's transaction: if it fails, the change rolls back. */
-export async function audit(trx: Tx | Kysely<DB>, ctx: Pick<ServiceContext, 'actor' | 'requestId' | 'now'> | null, event: AuditInput, at?: string): Promise<void> {
-  await trx
-    .insertInto('audit_events')
-    .values({
-      org_id: event.orgId,
-      actor_user_id: ctx?.actor.userId ?? null,
-      actor_name: ctx?.actor.userName ?? 'system',
+/** Who and where an audit event comes from: a request's context, or the server itself (`deps`). */
+export interface AuditContext {
+  config: Pick<ServerConfig, 'ledgerName'>;
+  now: () => Date;
+  actor?: Actor | null;
+  requestId?: string | null;
+  clientAddress?: string | null;
+}
+
+/**
+ * Appends the audit event to the org's ledger inside the mutation's transaction: if it cannot be
+ * written, the change rolls back. Given the database rather than a transaction, it opens its own.
+ */
+export async function audit(trx: Tx | Kysely<DB>, ctx: AuditContext, event: AuditInput, at?: string): Promise<void> {
+  const details = event.details ?? {};
+  const append = (t: Tx) =>
+    appendEvent(t, ctx.config.ledgerName, {
+      orgId: event.orgId,
+      at: at ?? ctx.now().toISOString(),
+      actor: ctx.actor ? { userId: ctx.actor.userId, userName: ctx.actor.userName, tokenId: ctx.actor.tokenId } : null,
       action: event.action,
-      target_type: event.targetType,
-      target_id: event.targetId,
-      at: at ?? (ctx ? ctx.now() : new Date()).toISOString(),
-      details_json: JSON.stringify(event.details ?? {}),
-      request_id: ctx?.requestId ?? null,
-    })
-    .execute();
+      targetType: event.targetType,
+      targetId: event.targetId,
+      model: event.model ?? (typeof details.model === 'string' ? details.model : null),
+      details,
+      requestId: ctx.requestId ?? null,
+      clientAddress: ctx.clientAddress ?? null,
+    });
+  if (trx.isTransaction) await append(trx as Tx);
+  else await trx.transaction().execute(append);
 }
 
 export function newId(): string {

@@ -56,7 +56,7 @@ export async function collectGarbage(deps: Deps, opts: { orgIds: string[] | 'all
       for (let i = 0; i < stale.length; i += 500) {
         await trx.deleteFrom('blob_possessions').where('org_id', '=', orgId).where('digest', 'in', stale.slice(i, i + 500).map((s) => s.digest)).execute();
       }
-      await audit(trx, opts.actor, {
+      await audit(trx, opts.actor ?? deps, {
         orgId,
         action: 'gc.possessions_released',
         targetType: 'org',
@@ -80,7 +80,7 @@ export async function collectGarbage(deps: Deps, opts: { orgIds: string[] | 'all
     bytesFreed += blob.size;
   }
   if (blobsDeleted > 0 || temporariesDeleted > 0) {
-    await audit(deps.db, opts.actor, { orgId: null, action: 'gc.blobs_deleted', targetType: 'blob_store', targetId: null, details: { blobsDeleted, bytesFreed, temporariesDeleted } });
+    await audit(deps.db, opts.actor ?? deps, { orgId: null, action: 'gc.blobs_deleted', targetType: 'blob_store', targetId: null, details: { blobsDeleted, bytesFreed, temporariesDeleted } });
   }
   return { blobsDeleted, bytesFreed, possessionsDeleted, temporariesDeleted };
 }
