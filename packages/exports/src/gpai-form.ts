@@ -74,7 +74,7 @@ function gpaiFields(ev: Evidence): GpaiFormField[] {
   add(
     GENERAL,
     'Model authenticity',
-    [`Version ${version.version} is identified by its OMS manifest root digest sha256:${version.manifestDigest}.`, ...signatures].join(' '),
+    [`Version ${version.version} is identified by its OMS manifest root digest sha256:${version.manifestDigest}.`, signatures.length > 0 ? `Signatures: ${signatures.join('; ')}.` : 'No signature recorded.'].join(' '),
     'registry: version manifest and signatures',
   );
   add(GENERAL, 'Release date', version.createdAt.slice(0, 10), 'registry: date the version was pushed', 'confirm the release date if it differs from the registry date');

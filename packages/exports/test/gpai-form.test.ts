@@ -12,7 +12,7 @@ describe('toGpaiForm', () => {
     expect(field('Provider')).toMatchObject({ value: 'acme', source: 'registry: organisation' });
     expect(field('Model versions').value).toBe('1.0.0 (2024-08-01), 1.1.0 (2024-11-12), 1.2.0 (2025-02-20)');
     expect(field('Model authenticity').value).toContain(`sha256:${input.version!.manifestDigest}`);
-    expect(field('Model authenticity').value).toContain('key signature by acme-release-key (P-384) (verified)');
+    expect(field('Model authenticity').value).toContain('Signatures: key signature by acme-release-key (P-384) (verified).');
     expect(field('Model dependencies').value).toBe(`${BASE_MODEL_REF} (sha256:${BASE_MODEL_DIGEST})`);
     expect(field('Input modalities').value).toBe('text');
     expect(field('Licence').value).toBe('apache-2.0');
