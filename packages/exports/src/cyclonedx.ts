@@ -11,6 +11,7 @@
  * `modelCard.modelParameters.datasets`.
  */
 import type { Dataset } from '@steward/domain';
+import type { SectionKind } from '@steward/modelcard';
 import {
   blobUrl,
   gatherEvidence,
@@ -220,7 +221,7 @@ function modelCard(ev: Evidence, modelRef: string, datasetRef: (d: DatasetFacts)
     card.quantitativeAnalysis = { performanceMetrics: ev.metrics.map((m) => ({ type: m.type, value: String(m.value), slice: metricSlice(m) })) };
   }
 
-  const texts = (kind: Parameters<typeof sectionsOf>[1]) => sectionsOf(ev, kind).map((s) => s.text);
+  const texts = (kind: SectionKind) => sectionsOf(ev, kind).map((s) => s.text);
   const environmental = sectionText(ev, 'environmental_impact');
   const considerations = stripUndefined({
     useCases: nonEmpty(texts('intended_use')),

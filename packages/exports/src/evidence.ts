@@ -101,10 +101,8 @@ export interface Evidence {
   versionRef: string;
   /** Normalised card metadata; empty lists when there is no card. */
   metadata: ModelCardMetadata;
-  hasCard: boolean;
   /** Section texts in file order; empty when the card text was not given. */
   sections: CardSectionText[];
-  sectionTextAvailable: boolean;
   license: LicenseFacts | null;
   task: PipelineTask | null;
   datasets: DatasetFacts[];
@@ -134,14 +132,12 @@ export function gatherEvidence(raw: ExportInputData | ExportInput): Evidence {
   if (!version.card) warnings.push('the version has no model card (README.md): licence, task, metrics and card sections are unknown');
 
   let sections: CardSectionText[] = [];
-  let sectionTextAvailable = false;
   if (version.card && input.cardText !== undefined) {
     const digest = createHash('sha256').update(input.cardText, 'utf8').digest('hex');
     if (digest !== version.card.sha256) {
       warnings.push(`cardText does not match the card's digest (sha256 ${digest}, card ${version.card.sha256}); card section texts not used`);
     } else {
       sections = sectionTexts(input.cardText);
-      sectionTextAvailable = true;
     }
   } else if (version.card && version.card.sections.length > 0) {
     warnings.push('cardText not given: card section texts (uses, limitations, training, evaluation) are not included');
@@ -166,9 +162,7 @@ export function gatherEvidence(raw: ExportInputData | ExportInput): Evidence {
     modelRef: `${input.org}/${model.name}`,
     versionRef: `${input.org}/${model.name}@${version.version}`,
     metadata,
-    hasCard: version.card !== null,
     sections,
-    sectionTextAvailable,
     license,
     task: pipelineTask(metadata.pipelineTag),
     datasets,

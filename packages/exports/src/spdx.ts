@@ -292,7 +292,7 @@ function datasetTypes(ev: Evidence): string[] {
 function originOf(uri: string): string {
   try {
     const u = new URL(uri);
-    return u.host || `${u.protocol}${u.pathname.split('/')[0] ?? ''}`;
+    return u.host || u.protocol.replace(/:$/, '');
   } catch {
     return uri;
   }

@@ -107,6 +107,18 @@ describe('toCycloneDx', () => {
     expect(props).toContainEqual({ name: 'steward:policy', value: 'licence-allowlist: pass' });
   });
 
+  it('gives every bom-ref once', () => {
+    const refs: string[] = [];
+    const walk = (c: CdxComponent) => {
+      if (c['bom-ref']) refs.push(c['bom-ref']);
+      if (c.modelCard) refs.push(c.modelCard['bom-ref']);
+      [...(c.components ?? []), ...(c.pedigree?.ancestors ?? [])].forEach(walk);
+    };
+    [model, ...bom.components].forEach(walk);
+    expect(refs.length).toBe(3 + 1 + 1 + 1 + 2); // files, model, card, base model, datasets
+    expect(new Set(refs).size).toBe(refs.length);
+  });
+
   it('is deterministic: same input, same document; serial number from content', () => {
     expect(toCycloneDx(buildExportInput()).document).toEqual(bom);
     expect(bom.serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
