@@ -35,3 +35,4 @@ export { spdxSatisfies, licenseAllowed, spdxValid, spdxIds, normalizeSpdx } from
 export { globMatch, globToRegExp } from './glob.js';
 export { PII_KINDS, type PiiKind } from './pii/kinds.js';
 export * from './render/index.js';
+export { builtinPolicyFiles, BUILTIN_PREFIX } from './library.js';
