@@ -35,8 +35,7 @@ export {
   type DatasetState,
   type DatasetChange,
 } from './diff.js';
-export { changelog, renderDiff } from './changelog.js';
+export { changelog, renderDiff, changeItems } from './changelog.js';
 export { toAnnexIv, ANNEX_IV_POINTS, type AnnexIvOptions } from './annex-iv.js';
-export { changeItems } from './changelog.js';
 export { TO_BE_COMPLETED } from './document.js';
 export { toGpaiForm, renderGpaiForm, type GpaiForm, type GpaiFormField } from './gpai-form.js';
