@@ -2,7 +2,7 @@
  * A model as model_signing sees it: a directory (one resource per file, named by relative path)
  * or a single file (one resource named "."; the v0.3.1 and v1.0.0 key vectors sign a file).
  */
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { StewardError } from '@steward/domain';
 import { hashModelDirectory, type HashModelDirectoryOptions } from './hash-directory.js';
@@ -25,16 +25,12 @@ export function modelNameOf(modelPath: string): string {
   return basename(resolve(modelPath));
 }
 
-export async function modelKindOf(modelPath: string, allowSymlinks = false): Promise<ModelKind> {
+/** The model path itself is followed if it is a link (it is what the user named, as for hashModelDirectory); links inside it are another matter. */
+export async function modelKindOf(modelPath: string): Promise<ModelKind> {
   let st;
   try {
-    st = await lstat(modelPath);
-    if (st.isSymbolicLink()) {
-      if (!allowSymlinks) throw new StewardError('invalid_path', `${modelPath}: is a symbolic link (symlinks are not allowed)`, { path: modelPath });
-      st = await stat(modelPath);
-    }
+    st = await stat(modelPath);
   } catch (e) {
-    if (e instanceof StewardError) throw e;
     throw new StewardError('bad_request', `cannot open model ${modelPath}: ${(e as Error).message}`, { path: modelPath });
   }
   if (st.isDirectory()) return 'directory';
@@ -44,7 +40,7 @@ export async function modelKindOf(modelPath: string, allowSymlinks = false): Pro
 
 /** Hashes a directory (see hashModelDirectory) or a single file into a "files" manifest. */
 export async function hashModel(modelPath: string, opts: HashModelDirectoryOptions = {}): Promise<HashedModel> {
-  const kind = await modelKindOf(modelPath, opts.allowSymlinks);
+  const kind = await modelKindOf(modelPath);
   const name = modelNameOf(modelPath);
   if (kind === 'directory') return { kind, name, manifest: await hashModelDirectory(modelPath, opts) };
   let digest;

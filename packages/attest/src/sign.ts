@@ -76,7 +76,7 @@ export interface SignedModel {
 export async function signModel(opts: SignModelOptions): Promise<SignedModel> {
   // Check the key before hashing gigabytes.
   loadSigningPrivateKey(opts.privateKeyPem);
-  const kind = await modelKindOf(opts.modelPath, opts.allowSymlinks);
+  const kind = await modelKindOf(opts.modelPath);
   const sigIgnore = opts.signaturePath === undefined ? [] : await signatureIgnorePath(opts.modelPath, resolve(opts.signaturePath), kind);
   const hashed = await hashModel(opts.modelPath, {
     allowSymlinks: opts.allowSymlinks ?? false,

@@ -224,10 +224,19 @@ function signedIgnorePaths(statement: ModelSigningStatement): string[] {
   return out;
 }
 
+/** The signed payload as JSON (a bundle parsed elsewhere may carry anything). */
+function payloadJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+  } catch (e) {
+    refuseSignature('malformed_bundle', `model signature: DSSE payload is not UTF-8 JSON (${(e as Error).message})`);
+  }
+}
+
 function parseModelBundle(bundle: VerifyModelSignatureOptions['bundle']): ParsedDsseBundle & { statement: ModelSigningStatement } {
   const parsed = typeof bundle === 'string' || bundle instanceof Uint8Array ? parseDsseBundle(bundle) : { ...bundle, payload: undefined };
   // Re-read the statement from the signed bytes: a parsed bundle handed in could disagree with them.
-  const payload = JSON.parse(Buffer.from(parsed.payloadBytes).toString('utf8')) as unknown;
+  const payload = payloadJson(parsed.payloadBytes);
   return { ...parsed, payload, statement: parseModelSigningStatement(payload) };
 }
 
@@ -244,7 +253,7 @@ export async function verifyModelSignature(opts: VerifyModelSignatureOptions): P
   checkStatementIsVerifiable(statement);
 
   const subject = statement.subject[0]!;
-  const kind = await modelKindOf(opts.modelPath, opts.allowSymlinks ?? statement.predicate.serialization.allow_symlinks);
+  const kind = await modelKindOf(opts.modelPath);
   const signedOneFile = statement.predicate.resources.length === 1 && statement.predicate.resources[0]!.name === SINGLE_FILE_RESOURCE;
   if (kind === 'directory' && signedOneFile) {
     refuseSignature('other_model', `the signature is for a single file named ${JSON.stringify(subject.name)}, not a directory: verify that file (${join(opts.modelPath, subject.name)})`, {
@@ -309,7 +318,7 @@ export interface StatementVerification {
 export function verifyStatementBundle(opts: VerifyStatementBundleOptions): StatementVerification {
   const parsed = typeof opts.bundle === 'string' || opts.bundle instanceof Uint8Array ? parseDsseBundle(opts.bundle) : opts.bundle;
   const signer = verifyBundleSignature(parsed, opts);
-  const statement = parseInTotoStatement(JSON.parse(Buffer.from(parsed.payloadBytes).toString('utf8')));
+  const statement = parseInTotoStatement(payloadJson(parsed.payloadBytes));
   if (opts.predicateType !== undefined && statement.predicateType !== opts.predicateType) {
     refuseSignature('malformed_bundle', `the statement's predicateType is ${JSON.stringify(statement.predicateType)}, expected ${opts.predicateType}`);
   }

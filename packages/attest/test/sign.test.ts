@@ -3,7 +3,7 @@
  * plain crypto.verify over the DSSE PAE accept.
  */
 import { X509Certificate, createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StewardError } from '@steward/domain';
@@ -120,6 +120,26 @@ describe('signModel with a key', () => {
     writeFileSync(file, 'other bytes');
     const e = await refusal(() => verifyModelSignature({ modelPath: file, bundle: signed.bundleJson, trust: { publicKeyPem: keys.publicKeyPem } }), 'model_mismatch');
     expect(e.message).toBe('the model does not match its signature: file changed: model.gguf');
+  });
+
+  it('symlinks: the model path may be one; inside the model only when allowed, as recorded at signing', async () => {
+    const keys = generateSigningKeyPair();
+    const dir = model({ 'weights.bin': 'w' });
+    const link = join(dir, '..', 'latest');
+    symlinkSync(dir, link);
+    const signed = await signModel({ modelPath: link, privateKeyPem: keys.privateKeyPem });
+    expect(signed.statement.subject[0]!.name).toBe('latest');
+    await expect(verifyModelSignature({ modelPath: link, bundle: signed.bundleJson, trust: { publicKeyPem: keys.publicKeyPem } })).resolves.toBeTruthy();
+
+    symlinkSync('weights.bin', join(dir, 'alias.bin'));
+    const refused = await verifyModelSignature({ modelPath: dir, modelName: null, bundle: signed.bundleJson, trust: { publicKeyPem: keys.publicKeyPem } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StewardError);
+    expect((refused as StewardError).code).toBe('invalid_path');
+    const withLinks = await signModel({ modelPath: dir, privateKeyPem: keys.privateKeyPem, allowSymlinks: true });
+    expect(withLinks.statement.predicate.serialization.allow_symlinks).toBe(true);
+    // The verifier follows links because the statement says the signer did.
+    const r = await verifyModelSignature({ modelPath: dir, bundle: withLinks.bundleJson, trust: { publicKeyPem: keys.publicKeyPem } });
+    expect(r.manifest.files.map((f) => f.path)).toEqual(['alias.bin', 'weights.bin']);
   });
 
   it('refuses keys that are not ECDSA on P-256/P-384/P-521, and empty models', async () => {
