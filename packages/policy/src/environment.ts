@@ -32,9 +32,17 @@ function baseEnvironment(): BaseEnvironment {
   return base;
 }
 
-/** The record converted to CEL runtime values (BigInt integers). */
+let wrapRecord: ((ctx: Record<string, unknown>) => unknown) | null = null;
+
+/**
+ * The record converted to CEL runtime values (BigInt integers) and wrapped once in cel-js's typed
+ * message values, so the rules share one wrapped record (and its lazily converted fields) instead
+ * of each wrapping it again.
+ */
 export function recordToCel(record: unknown): unknown {
-  return baseEnvironment().convertRecord(record);
+  const b = baseEnvironment();
+  wrapRecord ??= b.env.clone().parse('record');
+  return wrapRecord({ record: b.convertRecord(record), ring: null, now: new Date(0) });
 }
 
 /** An environment for one policy: the base plus `params` typed from the policy's declarations. */
