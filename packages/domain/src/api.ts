@@ -298,14 +298,70 @@ export const GcResponseSchema = z.object({
 });
 
 export const AuditEventSchema = z.object({
-  seq: z.number().int(),
+  seq: z.number().int().describe('Event id'),
+  /** Position in the org's ledger (null only for events the ledger has not adopted yet). */
+  index: z.number().int().nullable(),
   at: IsoDateSchema,
   actor: z.string().nullable(),
+  tokenId: z.string().nullable(),
   action: z.string(),
   targetType: z.string(),
   targetId: z.string().nullable(),
+  model: z.string().nullable(),
+  requestId: z.string().nullable(),
+  client: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
+  /** The canonical leaf text (RFC 8785 JSON) the ledger hashed; the fields above are read from it. */
+  entry: z.string().nullable(),
 });
+
+export const AuditQuerySchema = PageQuerySchema.extend({
+  actor: z.string().max(200).optional(),
+  action: z.string().max(200).optional(),
+  model: z.string().max(300).optional().describe('"org/name" or just "name"'),
+  since: IsoDateSchema.optional(),
+});
+
+// ---- ledger ----
+/** `system` is the log of events that belong to no org; only the operator org (`default`) may read it. */
+export const LedgerLogQuerySchema = z.object({ log: z.enum(['org', 'system']).default('org') });
+export const LedgerRangeQuerySchema = LedgerLogQuerySchema.extend({
+  start: z.coerce.number().int().min(0),
+  end: z.coerce.number().int().min(1),
+}).refine((q) => q.end > q.start, { message: 'end must be greater than start', path: ['end'] });
+export const InclusionProofParamsSchema = z.object({ org: NameSchema, seq: z.coerce.number().int().min(1) });
+export const InclusionProofQuerySchema = z.object({ size: z.coerce.number().int().min(1).optional() });
+export const InclusionProofSchema = z.object({
+  seq: z.number().int(),
+  index: z.number().int(),
+  size: z.number().int(),
+  leafHash: z.string().describe('hex'),
+  proof: z.array(z.string()).describe('hex hashes, RFC 9162 order'),
+  entry: z.string(),
+  checkpoint: z.string().describe('the signed note of a checkpoint of exactly this size'),
+});
+export const ConsistencyProofQuerySchema = LedgerLogQuerySchema.extend({
+  from: z.coerce.number().int().min(0),
+  to: z.coerce.number().int().min(1),
+}).refine((q) => q.to >= q.from, { message: 'to must be at least from', path: ['to'] });
+export const ConsistencyProofSchema = z.object({ from: z.number().int(), to: z.number().int(), proof: z.array(z.string()) });
+export const LeafHashesSchema = z.object({ start: z.number().int(), hashes: z.array(z.string()) });
+export const LedgerKeySchema = z.object({
+  keyId: z.string(),
+  verifierKey: z.string().describe('C2SP signed-note verifier key: name+keyid+base64(0x01||ed25519 key)'),
+  createdAt: IsoDateSchema,
+  retiredAt: IsoDateSchema.nullable(),
+  endorsement: z.string().nullable().describe('signed note by the previous key handing over to this one'),
+});
+export const LedgerKeysSchema = z.object({ ledgerName: z.string(), keys: z.array(LedgerKeySchema) });
+export const LedgerIntegritySchema = z.object({
+  origin: z.string(),
+  size: z.number().int(),
+  checkpointSize: z.number().int(),
+  ok: z.boolean(),
+  problems: z.array(z.object({ index: z.number().int().nullable(), problem: z.string() })),
+});
+export const AuditExportQuerySchema = z.object({ since: IsoDateSchema.optional(), log: z.enum(['org', 'system']).default('org') });
 
 export type Org = z.infer<typeof OrgSchema>;
 export type WhoAmI = z.infer<typeof WhoAmISchema>;
@@ -322,6 +378,9 @@ export type Token = z.infer<typeof TokenSchema>;
 export type CreatedToken = z.infer<typeof CreatedTokenSchema>;
 export type User = z.infer<typeof UserSchema>;
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
+export type InclusionProof = z.infer<typeof InclusionProofSchema>;
+export type LedgerKey = z.infer<typeof LedgerKeySchema>;
+export type LedgerIntegrity = z.infer<typeof LedgerIntegritySchema>;
 export type ManifestWire = z.infer<typeof ManifestSchema>;
 export type ScanStatus = z.infer<typeof ScanStatusSchema>;
 export type AllowlistEntry = z.infer<typeof AllowlistEntrySchema>;

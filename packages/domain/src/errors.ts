@@ -15,6 +15,8 @@ export const ERROR_HTTP_STATUS = {
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,
+  /** Stored data fails its own integrity check (e.g. the ledger no longer matches a signed checkpoint). */
+  integrity_violation: 500,
   unavailable: 503,
 } as const;
 

@@ -17,12 +17,19 @@ export const PERMISSIONS = {
   'scanner.configure': ['admin'],
   'ring.move': ['maintainer', 'admin'],
   'audit.read': ['auditor', 'admin'],
+  // Checkpoints, proofs and keys reveal hashes and sizes, not events: every member can witness the log.
+  'ledger.verify': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
+  // Server-wide: checked in the operator org (the bootstrap org, "default").
+  'ledger.rotate_key': ['admin'],
   'user.manage': ['admin'],
   'token.manage_others': ['admin'],
   'gc.run': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
+
+/** The org created at bootstrap; its admins operate the server (ledger keys, the system log). */
+export const OPERATOR_ORG = 'default';
 
 export function roleAllows(role: Role, permission: Permission): boolean {
   return (PERMISSIONS[permission] as readonly Role[]).includes(role);

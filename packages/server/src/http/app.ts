@@ -18,8 +18,9 @@ import { datasetRoutes } from './routes/datasets.js';
 import { ringRoutes } from './routes/rings.js';
 import { opsRoutes } from './routes/ops.js';
 import { scanRoutes } from './routes/scans.js';
+import { ledgerRoutes } from './routes/ledger.js';
 
-export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes];
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes];
 
 export const STEWARD_VERSION = '0.1.0';
 

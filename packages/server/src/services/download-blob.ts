@@ -1,6 +1,6 @@
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { StewardError } from '@steward/domain';
-import { authorize, type ServiceContext } from './context.js';
+import { audit, authorize, type ServiceContext } from './context.js';
 
 /**
  * Streams a blob the org holds. The stored size is checked against the recorded one before any
@@ -24,6 +24,8 @@ export async function downloadBlob({ ctx, input }: { ctx: ServiceContext; input:
     }
     range = { start: input.range.start, end };
   }
+  // Artifact downloads are sensitive reads: recorded before the first byte leaves, or not served.
+  await audit(ctx.db, ctx, { orgId: scope.orgId, action: 'blob.downloaded', targetType: 'blob', targetId: input.digest, details: { size, ...(range ? { range } : {}) } });
   const expected = range ? range.end - range.start + 1 : size;
   const source = await ctx.blobs.get(input.digest, range ?? undefined);
   // pipeline (not pipe) so a store read error also fails the response stream.

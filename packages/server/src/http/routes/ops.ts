@@ -1,4 +1,4 @@
-import { AuditEventSchema, GcResponseSchema, OrgParamsSchema, PageQuerySchema, pageOf } from '@steward/domain';
+import { AuditEventSchema, AuditQuerySchema, GcResponseSchema, OrgParamsSchema, pageOf } from '@steward/domain';
 import { defineRoute } from '../route.js';
 import { runGc } from '../../services/run-gc.js';
 import { listAuditEvents } from '../../services/list-audit-events.js';
@@ -18,10 +18,11 @@ export const opsRoutes = [
     method: 'GET',
     url: '/api/v1/orgs/:org/audit-events',
     operationId: 'listAuditEvents',
-    summary: 'The org\'s audit events, newest first (auditor, admin)',
-    tag: 'operations',
+    summary: 'Search the org\'s audit events, newest first (auditor, admin); each read is itself audited',
+    description: 'Filters: actor (user name), action (exact, or a prefix ending in *), model ("org/name" or "name"), since (ISO time). Events are rendered from their canonical ledger entry.',
+    tag: 'audit',
     params: OrgParamsSchema,
-    query: PageQuerySchema,
+    query: AuditQuerySchema,
     response: { status: 200, schema: pageOf(AuditEventSchema), description: 'A page of events' },
     handler: ({ ctx, input }) => listAuditEvents({ ctx, input: { org: input.params.org, ...input.query } }),
   }),
