@@ -173,10 +173,10 @@ export interface ManifestDifferences {
   missing: string[];
 }
 
-function listed(label: string, paths: string[]): string {
+function listed(one: string, many: string, paths: string[]): string {
   const MAX = 10;
   const shown = paths.slice(0, MAX).join(', ');
-  return `${label}${paths.length > 1 ? 's' : ''}: ${shown}${paths.length > MAX ? ` and ${paths.length - MAX} more` : ''}`;
+  return `${paths.length > 1 ? many : one}: ${shown}${paths.length > MAX ? ` and ${paths.length - MAX} more` : ''}`;
 }
 
 /** Signed resources vs the files found now, by path. */
@@ -286,9 +286,9 @@ export async function verifyModelSignature(opts: VerifyModelSignatureOptions): P
   const diff = { changed: found.changed.map(shown), extra: found.extra.map(shown), missing: found.missing.map(shown) };
   if (diff.changed.length + diff.extra.length + diff.missing.length > 0) {
     const parts = [
-      ...(diff.changed.length ? [listed('file changed', diff.changed)] : []),
-      ...(diff.extra.length ? [listed('extra file', diff.extra)] : []),
-      ...(diff.missing.length ? [listed('missing file', diff.missing)] : []),
+      ...(diff.changed.length ? [listed('file changed', 'files changed', diff.changed)] : []),
+      ...(diff.extra.length ? [listed('extra file', 'extra files', diff.extra)] : []),
+      ...(diff.missing.length ? [listed('missing file', 'missing files', diff.missing)] : []),
     ];
     refuseSignature('model_mismatch', `the model does not match its signature: ${parts.join('; ')}`, { ...diff });
   }

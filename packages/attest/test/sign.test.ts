@@ -3,7 +3,7 @@
  * plain crypto.verify over the DSSE PAE accept.
  */
 import { X509Certificate, createPublicKey, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StewardError } from '@steward/domain';
@@ -68,6 +68,19 @@ describe('signModel with a key', () => {
 
     const r = await verifyModelSignature({ modelPath: dir, bundle: signed.bundleJson, trust: { publicKeyPem: keys.publicKeyPem } });
     expect(r.modelName).toBe('my-model');
+    // Everything wrong at once is reported at once, by path in manifest order.
+    const copy = join(dir, '..', 'copy', 'my-model');
+    cpSync(dir, copy, { recursive: true });
+    writeFileSync(join(copy, 'config.json'), '{"layers": 3}');
+    writeFileSync(join(copy, 'weights', 'extra.bin'), 'y');
+    rmSync(join(copy, 'weights', 'model.safetensors'));
+    for (let i = 0; i < 12; i++) writeFileSync(join(copy, `new-${String(i).padStart(2, '0')}`), '');
+    const e = await refusal(() => verifyModelSignature({ modelPath: copy, bundle: signed.bundleJson, trust: { publicKeyPem: keys.publicKeyPem } }), 'model_mismatch');
+    expect(e.message).toBe(
+      'the model does not match its signature: files changed: config.json, weights/extra.bin; ' +
+        'extra files: new-00, new-01, new-02, new-03, new-04, new-05, new-06, new-07, new-08, new-09 and 2 more; missing file: weights/model.safetensors',
+    );
+    expect((e.details as { extra: string[] }).extra).toHaveLength(12);
     expect(r.manifest.files.map((f) => f.path)).toEqual(['config.json', 'weights/extra.bin', 'weights/model.safetensors']);
     expect(signed.statement.predicate.serialization.ignore_paths).toEqual(['.git', '.gitattributes', '.github', '.gitignore', 'model.sig']);
   });
