@@ -80,6 +80,14 @@ export class StewardClient {
     return parsed.data;
   }
 
+  /** A text response (checkpoints, JSON Lines). */
+  async text(method: string, path: string): Promise<string> {
+    const res = await this.request(method, path);
+    const text = await readAll(res);
+    if ((res.statusCode ?? 500) >= 400) throw toApiError(res.statusCode ?? 500, text);
+    return text;
+  }
+
   /** Streams a request body; returns the parsed JSON response. */
   async upload<T>(path: string, schema: z.ZodType<T>, body: Readable, size: number): Promise<T> {
     const res = await this.request('PUT', path, { headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), accept: 'application/json' }, body });

@@ -20,6 +20,7 @@ import * as update from './commands/update.js';
 import * as scan from './commands/scan.js';
 import * as rescan from './commands/rescan.js';
 import * as allowlist from './commands/allowlist.js';
+import * as auditCmd from './commands/audit.js';
 import * as sign from './commands/sign.js';
 import * as verifySignature from './commands/verify-signature.js';
 import * as keys from './commands/keys.js';
@@ -28,7 +29,7 @@ export { CLI_VERSION };
 
 export function buildProgram(io: Io): Command {
   const program = baseProgram(io);
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, sign, verifySignature, keys]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys]) mod.register(program, io);
   return program;
 }
 

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { AuditEventSchema, GcResponseSchema } from '@steward/domain';
+import { GcResponseSchema } from '@steward/domain';
 import { enc } from '../client.js';
 import { connect } from '../command.js';
-import { type Io, formatBytes, printJson, table } from '../output.js';
-import { listAll } from './list.js';
+import { type Io, formatBytes, printJson } from '../output.js';
 
 export function register(program: Command, io: Io): void {
   program
@@ -15,15 +14,5 @@ export function register(program: Command, io: Io): void {
       const r = await client.json('POST', `/api/v1/orgs/${enc(org)}/gc`, GcResponseSchema, {});
       if (opts.json) return printJson(io, r);
       io.out(`released ${r.possessionsDeleted} unreferenced upload(s); deleted ${r.blobsDeleted} blob(s) (${formatBytes(r.bytesFreed)}) and ${r.temporariesDeleted} temporary file(s)`);
-    });
-  program
-    .command('audit')
-    .description('list the org\'s audit events, newest first (auditors, admins)')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
-      const { client, org } = connect(cmd, io);
-      const events = await listAll(client, `/api/v1/orgs/${enc(org)}/audit-events`, AuditEventSchema);
-      if (opts.json) return printJson(io, events);
-      for (const line of table([['SEQ', 'AT', 'ACTOR', 'ACTION', 'TARGET'], ...events.map((e) => [String(e.seq), e.at, e.actor ?? '-', e.action, `${e.targetType}${e.targetId ? `:${e.targetId}` : ''}`])])) io.out(line);
     });
 }

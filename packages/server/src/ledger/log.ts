@@ -71,7 +71,14 @@ export async function checkpointLog(db: Kysely<DB>, keyring: LedgerKeyring, logI
   const previous = await latestCheckpoint(db, logId);
   if (previous && previous.size >= head.size) {
     if (previous.size > head.size) throw new LedgerTamperedError(`log ${head.origin} has ${head.size} entries but was checkpointed at ${previous.size}: entries were removed`);
-    return previous;
+    const { keyId, signer } = await keyring.signer();
+    if (previous.keyId === keyId) return previous;
+    // After a key rotation the same tree is signed again with the new key, so clients that
+    // pinned the new key can verify the current checkpoint without waiting for the log to grow.
+    if (!head.rootHash.equals(previous.rootHash)) throw new LedgerTamperedError(`log ${head.origin}: the stored tree no longer has the root signed at size ${previous.size}`);
+    const note = signCheckpoint({ origin: head.origin, size: head.size, rootHash: head.rootHash }, signer);
+    await db.updateTable('ledger_checkpoints').set({ note, key_id: keyId }).where('log_id', '=', logId).where('size', '=', previous.size).execute();
+    return { ...previous, note, keyId };
   }
   if (previous) {
     const fetch = nodeFetcher(db, logId);
