@@ -36,3 +36,18 @@ export { globMatch, globToRegExp } from './glob.js';
 export { PII_KINDS, type PiiKind } from './pii/kinds.js';
 export * from './render/index.js';
 export { builtinPolicyFiles, BUILTIN_PREFIX } from './library.js';
+export {
+  parseStewardConfig,
+  splitModelName,
+  StewardConfigSchema,
+  ModelDeclSchema,
+  DatasetDeclSchema,
+  type StewardConfig,
+  type ModelDecl,
+  type DatasetDecl,
+  type LoadedConfig,
+} from './repo/config.js';
+export { parseLock, renderLock, compareWithLock, LockFileSchema, type LockFile, type LockedModel, type LockMismatch } from './repo/lock.js';
+export { scanPii, scanPiiText, piiFormatOf, PiiFormatError, PII_FORMATS, type PiiScanResult, type PiiLocation, type ScanPiiOptions, type PiiFormat } from './pii/scan.js';
+export { detectPii, isIban, type PiiMatch } from './pii/detect.js';
+export { renderPiiText } from './pii/render.js';
