@@ -37,8 +37,8 @@ export function nodeFetcher(db: Kysely<DB>, logId: string): FetchNodes {
       const rows = await db
         .selectFrom('ledger_nodes')
         .select(['level', 'idx', 'hash'])
-        .where('log_id', '=', logId)
-        .where((eb) => eb.or(chunk.map((n) => eb.and([eb('level', '=', n.level), eb('idx', '=', n.index)]))))
+        // Each OR term names the whole primary key, so SQLite and Postgres answer it with index lookups.
+        .where((eb) => eb.or(chunk.map((n) => eb.and([eb('log_id', '=', logId), eb('level', '=', n.level), eb('idx', '=', n.index)]))))
         .execute();
       for (const r of rows) out.set(nodeKey(Number(r.level), Number(r.idx)), Buffer.from(r.hash, 'hex'));
     }
