@@ -118,6 +118,18 @@ export const HELPER_FUNCTIONS: readonly HelperFunction[] = [
     handler: (patterns: string[], path: string) => patterns.some((p) => globMatch(p, path)),
   },
   {
+    signature: 'sum(list<int>): int',
+    description: 'Sum of integers (0 for an empty list).',
+    example: 'sum(record.files.map(f, f.size)) <= 50000000000',
+    handler: (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n),
+  },
+  {
+    signature: 'sum(list<double>): double',
+    description: 'Sum of doubles (0.0 for an empty list).',
+    example: 'sum(e.metrics.map(m, m.value)) > 0.0',
+    handler: (xs: number[]) => xs.reduce((a, b) => a + b, 0),
+  },
+  {
     signature: `countFindings(${RECORD_TYPE}, string): int`,
     description: 'Scanner findings of exactly this severity (critical, high, medium, low, info) over all files.',
     example: 'countFindings(record, "critical") == 0',

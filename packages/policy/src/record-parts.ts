@@ -200,16 +200,10 @@ function walk(f: FileReport): FileReport[] {
   return [f, ...(f.children ?? []).flatMap(walk)];
 }
 
-/** Findings of a file and its members, with pickle imports counted as the SARIF output does. */
+/** Findings of a file and its members (the scanner reports each unsafe pickle import as a finding already). */
 export function findingCounts(file: FileReport): FindingCounts {
   const c = zeroFindings();
-  for (const f of walk(file)) {
-    for (const x of f.findings) c[x.severity]++;
-    for (const i of f.imports ?? []) {
-      if (i.verdict === 'unsafe') c.critical++;
-      else if (i.verdict === 'unknown') c.medium++;
-    }
-  }
+  for (const f of walk(file)) for (const x of f.findings) c[x.severity]++;
   return c;
 }
 

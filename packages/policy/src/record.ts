@@ -25,7 +25,7 @@ const count = () => z.int().min(0);
 
 export const FindingCountsSchema = z
   .object({ critical: count(), high: count(), medium: count(), low: count(), info: count() })
-  .describe('Scanner findings counted by severity (pickle imports judged unsafe count as critical, unknown ones as medium)');
+  .describe('Scanner findings counted by severity, members included (an unsafe pickle import is a critical pickle.unsafe-import finding)');
 
 export const CardSectionSchema = z
   .object({

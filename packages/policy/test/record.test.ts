@@ -116,9 +116,9 @@ describe('recordFromRegistry', () => {
     expect(r.card.limitations.present).toBe(false);
     expect(r.card.warnings).toBe(1);
     expect(r.license).toEqual({ declared: 'apache-2.0', declaredValid: true, cardLicense: 'apache-2.0', files: [{ path: 'LICENSE', detected: null }] });
-    expect(r.files.find((f) => f.path === 'extra.pt')).toMatchObject({ verdict: 'unsafe', format: 'pytorch-zip', findings: { critical: 2, high: 1, medium: 1 } });
+    expect(r.files.find((f) => f.path === 'extra.pt')).toMatchObject({ verdict: 'unsafe', format: 'pytorch-zip', findings: { critical: 0, high: 1, medium: 0 } });
     expect(r.files.find((f) => f.path === 'LICENSE')).toMatchObject({ verdict: null, format: null });
-    expect(r.scan).toMatchObject({ status: 'done', verdict: 'unsafe', allowlist: ['x.y'], findings: { critical: 2, high: 1, medium: 1, low: 0, info: 0 } });
+    expect(r.scan).toMatchObject({ status: 'done', verdict: 'unsafe', allowlist: ['x.y'], findings: { critical: 0, high: 1, medium: 0, low: 0, info: 0 } });
     expect(r.scan.imports).toEqual([
       { file: 'extra.pt!data.pkl', module: 'os', name: 'system', verdict: 'unsafe' },
       { file: 'extra.pt!data.pkl', module: 'foo', name: 'Bar', verdict: 'unknown' },

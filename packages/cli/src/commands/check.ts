@@ -1,0 +1,264 @@
+/**
+ * `steward check`: the offline CI gate. For each model in steward.yaml: compare its files with
+ * steward.lock, scan them, read its card, datasets and evaluation results, build the governance
+ * record and evaluate the repository's policies plus the built-in library. Exit 0 pass, 1 policy
+ * failure, 2 configuration or usage error. Documented in docs/ci.md.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { StewardError } from '@steward/domain';
+import { CliError } from '../errors.js';
+import type { Io } from '../output.js';
+import { CLI_VERSION } from '../program.js';
+
+type Policy = typeof import('@steward/policy');
+type LoadedConfig = import('@steward/policy').LoadedConfig;
+type ModelDecl = import('@steward/policy').ModelDecl;
+type CompiledPolicySet = import('@steward/policy').CompiledPolicySet;
+type OutputFormat = import('@steward/policy').OutputFormat;
+type ScanReport = import('@steward/scanner').ScanReport;
+type Manifest = import('@steward/attest').Manifest;
+
+const FORMATS = ['text', 'json', 'sarif', 'junit', 'github'] as const;
+
+/** A path as shown in reports: relative to the working directory when inside it, POSIX separators. */
+export function shownPath(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  const shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.basename(abs);
+  return shown.split(path.sep).join('/');
+}
+
+function readText(abs: string, what: string): string {
+  try {
+    return readFileSync(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`${what} ${shownPath(abs)} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(e)})`}`, 2);
+  }
+}
+
+/** StewardError (validation) -> usage/configuration error (exit 2) with its message. */
+function asConfigError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof StewardError) throw new CliError(e.message, 2);
+    throw e;
+  }
+}
+
+export interface Repo {
+  policy: Policy;
+  loaded: LoadedConfig;
+  /** Absolute path of steward.yaml and its directory. */
+  configPath: string;
+  root: string;
+}
+
+/** Reads steward.yaml (`--config`, default ./steward.yaml). */
+export async function loadRepo(configOpt: string | undefined): Promise<Repo> {
+  const configPath = path.resolve(configOpt ?? 'steward.yaml');
+  if (!existsSync(configPath)) throw new CliError(`${shownPath(configPath)} not found${configOpt ? '' : ' in the current directory (or give --config FILE)'}`, 2);
+  const policy = await import('@steward/policy');
+  const text = readText(configPath, 'configuration file');
+  const loaded = asConfigError(() => policy.parseStewardConfig(text, shownPath(configPath)));
+  return { policy, loaded, configPath, root: path.dirname(configPath) };
+}
+
+export function modelDir(repo: Repo, m: ModelDecl, index: number): string {
+  const dir = path.resolve(repo.root, m.path);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) {
+    const at = repo.loaded.locate(['models', index, 'path']);
+    throw new CliError(`${repo.loaded.file}:${at.line}:${at.column}: model ${m.name}: ${m.path} is not a directory`, 2);
+  }
+  return dir;
+}
+
+interface Gathered {
+  decl: ModelDecl;
+  index: number;
+  dir: string;
+  manifest: Manifest;
+  report: ScanReport;
+  mismatches: { path: string; expected: string | null; actual: string | null }[];
+}
+
+function posixRel(root: string, abs: string): string {
+  return path.relative(root, abs).split(path.sep).join('/');
+}
+
+/** Lints the policy files a model uses (built-in library, repository files, the model's own) with its parameter overrides. */
+function policySetFor(repo: Repo, m: ModelDecl, index: number, cache: Map<string, CompiledPolicySet>, io: Io): CompiledPolicySet {
+  const { policy, loaded, root } = repo;
+  const cfg = loaded.config.policies;
+  const files = [...new Set([...cfg.files, ...m.policies])];
+  const params: Record<string, Record<string, unknown>> = structuredClone(cfg.params);
+  for (const [p, values] of Object.entries(m.params)) params[p] = { ...(params[p] ?? {}), ...values };
+  const key = JSON.stringify([cfg.builtin, files, params]);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const sources = [
+    ...(cfg.builtin ? policy.builtinPolicyFiles() : []),
+    ...files.map((f) => {
+      const abs = path.resolve(root, f);
+      return { path: posixRel(root, abs), text: readText(abs, 'policy file') };
+    }),
+  ];
+  const { diagnostics, policySet } = policy.lintPolicyFiles(sources, {
+    params,
+    paramsFile: loaded.file,
+    locateParam: (p, param) => loaded.locateParam(index, p, param),
+  });
+  for (const line of policy.renderLintText(diagnostics).trimEnd().split('\n').filter(Boolean)) io.err(line);
+  if (!policySet) throw new CliError(`the policies do not lint (${diagnostics.filter((d) => d.severity === 'error').length} errors above); fix them or run \`steward policy lint\``, 2);
+  cache.set(key, policySet);
+  return policySet;
+}
+
+async function scanModel(dir: string, manifest: Manifest): Promise<ScanReport> {
+  const scanner = await import('@steward/scanner');
+  const sources: { source: import('@steward/scanner').FileSource; path: string; sha256: string }[] = [];
+  try {
+    for (const f of manifest.files) sources.push({ source: await scanner.FileSource.open(path.join(dir, ...f.path.split('/'))), path: f.path, sha256: f.sha256 });
+    return await scanner.scanSources(scanner.defaultEngine(), sources);
+  } finally {
+    await Promise.all(sources.map((s) => s.source.close()));
+  }
+}
+
+function readEvaluations(repo: Repo, m: ModelDecl): import('@steward/policy').EvaluationInfo[] {
+  if (!m.evaluation) return [];
+  const abs = path.resolve(repo.root, m.evaluation);
+  const text = readText(abs, 'evaluation results file');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`${shownPath(abs)}: not valid JSON (${(e as Error).message})`, 2);
+  }
+  const r = repo.policy.EvaluationResultsFileSchema.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new CliError(`${shownPath(abs)}: ${i.path.join('.') || '(document)'}: ${i.code === 'unrecognized_keys' ? `unknown field "${i.keys[0]}"` : i.message}`, 2);
+  }
+  return repo.policy.evaluationsFromResultsFile(r.data);
+}
+
+/** PII counts per dataset from its sample files (null when it declares none). */
+async function datasetPii(repo: Repo, samples: readonly string[]): Promise<Record<string, number> | null> {
+  if (samples.length === 0) return null;
+  const counts: Record<string, number> = {};
+  for (const s of samples) {
+    const abs = path.resolve(repo.root, s);
+    if (!existsSync(abs)) throw new CliError(`dataset sample ${shownPath(abs)} does not exist`, 2);
+    const r = await repo.policy.scanPii(abs);
+    for (const [k, n] of Object.entries(r.counts)) counts[k] = (counts[k] ?? 0) + n;
+  }
+  return counts;
+}
+
+function readCard(dir: string, m: ModelDecl, manifest: Manifest) {
+  const rel = m.card.split(path.sep).join('/');
+  const file = manifest.files.find((f) => f.path === rel);
+  if (!file) return null;
+  return { rel, sha256: file.sha256, text: readFileSync(path.join(dir, ...rel.split('/')), 'utf8') };
+}
+
+const LICENSE_TEXT_LIMIT = 1024 * 1024;
+
+export async function runCheck(opts: { config?: string; format: string; ring?: string; verbose?: boolean }, io: Io): Promise<void> {
+  if (!(FORMATS as readonly string[]).includes(opts.format)) throw new CliError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`, 2);
+  const repo = await loadRepo(opts.config);
+  const { policy, loaded, root } = repo;
+  const lockPath = path.join(root, 'steward.lock');
+  if (!existsSync(lockPath)) throw new CliError(`${shownPath(lockPath)} not found: run \`steward lock\` to pin the models' files, review and commit it`, 2);
+  const lock = asConfigError(() => policy.parseLock(readText(lockPath, 'lock file'), shownPath(lockPath)));
+
+  // Configuration first (every model, every policy file) so a broken setup fails before any hashing.
+  const sets = new Map<string, CompiledPolicySet>();
+  const plans = loaded.config.models.map((m, index) => {
+    const locked = lock.models[m.name];
+    if (!locked) throw new CliError(`${shownPath(lockPath)} has no entry for model ${m.name}: run \`steward lock\``, 2);
+    if (locked.path !== m.path) throw new CliError(`${shownPath(lockPath)} pins model ${m.name} at ${locked.path}, but ${loaded.file} declares ${m.path}: run \`steward lock\``, 2);
+    return { m, index, locked, dir: modelDir(repo, m, index), set: policySetFor(repo, m, index, sets, io) };
+  });
+  const unknown = Object.keys(lock.models).filter((n) => !loaded.config.models.some((m) => m.name === n));
+  if (unknown.length) throw new CliError(`${shownPath(lockPath)} pins models ${loaded.file} does not declare (${unknown.join(', ')}): run \`steward lock\``, 2);
+
+  const { hashModelDirectory } = await import('@steward/attest');
+  const gathered: Gathered[] = [];
+  for (const p of plans) {
+    const manifest = await hashModelDirectory(p.dir);
+    const report = await scanModel(p.dir, manifest);
+    gathered.push({ decl: p.m, index: p.index, dir: p.dir, manifest, report, mismatches: policy.compareWithLock(p.locked, manifest.files) });
+  }
+
+  const { parseModelCard } = await import('@steward/modelcard');
+  const evaluations = [];
+  for (const [i, g] of gathered.entries()) {
+    const m = g.decl;
+    const card = readCard(g.dir, m, g.manifest);
+    const parsedCard = card ? { path: card.rel, sha256: card.sha256, parsed: parseModelCard(card.text) } : null;
+    const licenseTexts = g.manifest.files
+      .filter((f) => policy.LICENSE_FILE.test(f.path) && f.size <= LICENSE_TEXT_LIMIT)
+      .map((f) => ({ path: f.path, text: readFileSync(path.join(g.dir, ...f.path.split('/')), 'utf8') }));
+    // A base model is registered offline when it is another model of this repository.
+    const baseModels = (parsedCard?.parsed.metadata.baseModels ?? []).map((ref) => {
+      const other = gathered.find((o) => o !== g && (ref === o.decl.name || ref.startsWith(`${o.decl.name}@`)));
+      return { ref, registered: other !== undefined, version: other?.decl.version ?? null, verdict: other?.report.verdict ?? null, license: other?.decl.license ?? null };
+    });
+    const datasets: import('@steward/policy').LocalDatasetInput[] = [];
+    for (const d of m.datasets) {
+      datasets.push({ name: d.name, version: d.version ?? null, relation: d.relation, source: d.source ?? null, license: d.license ?? null, approvedBy: d.approvedBy ?? null, sensitivity: d.sensitivity ?? null, digest: d.digest ?? null, pii: await datasetPii(repo, d.samples) });
+    }
+    const { org, name } = policy.splitModelName(m.name);
+    const record = asConfigError(() =>
+      policy.recordFromLocal({
+        model: { org, name, version: m.version ?? null, description: m.description ?? null, owners: m.owners, riskTier: m.riskTier ?? null, useCaseCategory: m.useCaseCategory ?? null },
+        manifest: { files: g.manifest.files, rootDigest: g.manifest.rootDigest },
+        card: parsedCard,
+        scan: g.report,
+        license: m.license ?? null,
+        licenseTexts,
+        datasets,
+        baseModels,
+        evaluations: readEvaluations(repo, m),
+        integrity: { lockPresent: true, mismatches: g.mismatches },
+        targetRing: m.ring ?? null,
+        waivers: [...loaded.config.waivers, ...m.waivers],
+      }),
+    );
+    const at = loaded.locate(['models', g.index]);
+    evaluations.push(policy.evaluate(plans[i]!.set, record, { ...(opts.ring ? { ring: opts.ring } : {}), subject: { file: loaded.file, ...at } }));
+  }
+
+  const out = policy.renderEvaluations(opts.format as OutputFormat, evaluations, { verbose: Boolean(opts.verbose), toolVersion: CLI_VERSION });
+  for (const line of out.replace(/\n$/, '').split('\n')) io.out(line);
+  if (policy.overallOutcome(evaluations) === 'failed') throw new CheckFailed();
+}
+
+/** A failed check: exit 1, the report already says why. */
+export class CheckFailed extends CliError {
+  constructor() {
+    super('', 1);
+    this.name = 'CheckFailed';
+  }
+}
+
+export function register(program: Command, io: Io): void {
+  program
+    .command('check')
+    .description('offline CI gate: verify files against steward.lock, scan, and evaluate policies for every model in steward.yaml')
+    .option('--config <file>', 'the repository configuration (default ./steward.yaml)')
+    .option('--format <format>', `output: ${FORMATS.join(', ')}`, 'text')
+    .option('--ring <ring>', "evaluate for this target ring (default: each model's ring in steward.yaml)")
+    .option('--verbose', 'text format: also list passed and skipped rules')
+    .action(async (opts: { config?: string; format: string; ring?: string; verbose?: boolean }) => runCheck(opts, io));
+}
