@@ -181,6 +181,42 @@ describe('steward check on examples/', () => {
     expect(r.stdout).toContain('waived by dana until 2999-01-01: research preview');
   });
 
+  it('verifies a signature against the trusted keys: production passes with a trusted key only', async () => {
+    const attest = await import('@steward/attest');
+    const dir = copyExample();
+    const trusted = attest.generateSigningKeyPair();
+    const other = attest.generateSigningKeyPair();
+    fs.mkdirSync(path.join(dir, 'keys'));
+    fs.writeFileSync(path.join(dir, 'keys/release.pub'), trusted.publicKeyPem);
+    const sign = async (privateKeyPem: string) => {
+      const signed = await attest.signModel({ modelPath: path.join(dir, 'models/sentiment'), privateKeyPem });
+      fs.writeFileSync(path.join(dir, 'sentiment.sig'), signed.bundleJson);
+    };
+    edit(path.join(dir, 'steward.yaml'), '    evaluation: eval/results.json\n', '    evaluation: eval/results.json\n    signature: { bundle: sentiment.sig, trustedKeys: [keys/release.pub] }\n');
+    const run = async () => {
+      const r = await steward(['check', '--config', path.join(dir, 'steward.yaml'), '--ring', 'production', '--format', 'json']);
+      const results = JSON.parse(r.stdout).evaluations[0].results as { ruleId: string; status: string; reads: { source: string; value: unknown }[] }[];
+      return { code: r.code, failed: results.filter((x) => x.status === 'fail' || x.status === 'error'), results };
+    };
+
+    await sign(trusted.privateKeyPem);
+    expect((await run()).code).toBe(0);
+
+    await sign(other.privateKeyPem);
+    const untrusted = await run();
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.failed.map((x) => x.ruleId)).toEqual(['signing.trusted-signature']);
+    expect(untrusted.failed[0]!.reads[0]).toEqual({ source: 'record.signatures', value: [{ status: 'unverified', signer: 'sentiment.sig', keyId: null, trusted: false, signedAt: null }] });
+
+    // Files changed after signing (and re-locked): the signature no longer verifies, in every ring.
+    await sign(trusted.privateKeyPem);
+    edit(path.join(dir, 'models/sentiment/config.json'), '"hidden_size": 4', '"hidden_size": 5');
+    expect((await steward(['lock', '--config', path.join(dir, 'steward.yaml')])).code).toBe(0);
+    const r = await steward(['check', '--config', path.join(dir, 'steward.yaml'), '--format', 'text']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL +error +signing\.no-invalid: Signatures that do not verify: sentiment\.sig/);
+  });
+
   it('--ring selects the policies: production also requires a trusted signature', async () => {
     const dir = copyExample();
     const r = await steward(['check', '--config', path.join(dir, 'steward.yaml'), '--ring', 'production', '--format', 'json']);

@@ -164,6 +164,38 @@ async function datasetPii(repo: Repo, samples: readonly string[]): Promise<Recor
   return counts;
 }
 
+type SignatureInfo = import('@steward/policy').SignatureInfo;
+
+/**
+ * The model's signature (`signature:` in steward.yaml) checked against each trusted key: valid
+ * and trusted when one key verifies it over the current files; invalid when the files differ from
+ * what was signed or the bundle is malformed; unverified when no trusted key signed it.
+ */
+async function readSignatures(repo: Repo, m: ModelDecl, dir: string): Promise<SignatureInfo[]> {
+  if (!m.signature) return [];
+  const attest = await import('@steward/attest');
+  const bundlePath = path.resolve(repo.root, m.signature.bundle);
+  const bundle = readText(bundlePath, 'signature bundle');
+  const unverified: SignatureInfo = { status: 'unverified', signer: null, keyId: null, trusted: false, signedAt: null };
+  for (const keyFile of m.signature.trustedKeys) {
+    const keyPath = path.resolve(repo.root, keyFile);
+    const publicKeyPem = readText(keyPath, 'trusted key');
+    try {
+      const v = await attest.verifyModelSignature({ modelPath: dir, bundle, trust: { publicKeyPem }, signaturePath: bundlePath, modelName: null });
+      const keyId = v.signer.method === 'key' ? v.signer.publicKeyHint : v.signer.fingerprint256;
+      return [{ status: 'valid', signer: v.signer.method === 'key' ? keyFile : v.signer.subject, keyId, trusted: true, signedAt: null }];
+    } catch (e) {
+      if (!(e instanceof attest.SignatureError)) throw e;
+      if (e.reason === 'wrong_key_type' || e.reason === 'unsupported_curve') throw new CliError(`trusted key ${shownPath(keyPath)}: ${e.message}`, 2);
+      if (e.reason === 'model_mismatch' || e.reason === 'other_model' || e.reason === 'malformed_bundle' || e.reason === 'unsupported_bundle') {
+        return [{ ...unverified, status: 'invalid', signer: shownPath(bundlePath) }];
+      }
+      // signature_invalid, key_mismatch: not this key; try the next.
+    }
+  }
+  return [{ ...unverified, signer: shownPath(bundlePath) }];
+}
+
 function readCard(dir: string, m: ModelDecl, manifest: Manifest) {
   const rel = m.card.split(path.sep).join('/');
   const file = manifest.files.find((f) => f.path === rel);
@@ -218,6 +250,7 @@ export async function runCheck(opts: { config?: string; format: string; ring?: s
     for (const d of m.datasets) {
       datasets.push({ name: d.name, version: d.version ?? null, relation: d.relation, source: d.source ?? null, license: d.license ?? null, approvedBy: d.approvedBy ?? null, sensitivity: d.sensitivity ?? null, digest: d.digest ?? null, pii: await datasetPii(repo, d.samples) });
     }
+    const signatures = await readSignatures(repo, m, g.dir);
     const { org, name } = policy.splitModelName(m.name);
     const record = asConfigError(() =>
       policy.recordFromLocal({
@@ -230,6 +263,7 @@ export async function runCheck(opts: { config?: string; format: string; ring?: s
         datasets,
         baseModels,
         evaluations: readEvaluations(repo, m),
+        signatures,
         integrity: { lockPresent: true, mismatches: g.mismatches },
         targetRing: m.ring ?? null,
         waivers: [...loaded.config.waivers, ...m.waivers],
