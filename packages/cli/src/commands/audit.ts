@@ -107,7 +107,7 @@ export function register(program: Command, io: Io): void {
       io.out(`ok: ${r.origin} at size ${r.size}, root ${r.rootHash}`);
       io.out(r.previousSize === null ? '  first verification from this client: checkpoint pinned for next time' : `  consistent with size ${r.previousSize} seen earlier by this client`);
       if (opts.full) io.out(`  recomputed the root from all ${r.entriesChecked} entries`);
-      io.out('  the server\'s event rows match its signed tree');
+      else io.out('  the server\'s event rows match its signed tree');
     });
 
   audit
