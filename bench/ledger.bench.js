@@ -73,28 +73,52 @@ async function ensureBigLog(size) {
   mkdirSync(dir, { recursive: true });
   const srv = await startSteward({ dataDir: join(dir, 'server'), env: { STEWARD_BOOTSTRAP_TOKEN: TOKEN, STEWARD_MASTER_KEY: Buffer.alloc(32, 9).toString('base64') }, args: ['--database-url', `sqlite:${file}`] });
   await srv.stop();
-  const { appendEvent } = await server('ledger/append.js');
+  // Bulk path for the fixture only (the append path is what measureAppends times): the same entries
+  // and tree nodes appendEvent would write, inserted hundreds of rows per statement.
+  const { ledgerEntry, parseFrontier } = await server('ledger/append.js');
+  const { appendAllToFrontier, canonicalJson, leafHash } = await import(pathToFileURL(join(ROOT, 'packages/ledger/dist/index.js')).href);
   const store = await openDb(file);
-  const org = await store.db.selectFrom('orgs').select('id').where('name', '=', 'default').executeTakeFirstOrThrow();
-  const head = await store.db.selectFrom('ledger_logs').select('size').where('log_id', '=', org.id).executeTakeFirstOrThrow();
+  const org = await store.db.selectFrom('orgs').select(['id', 'name']).where('name', '=', 'default').executeTakeFirstOrThrow();
+  const head = await store.db.selectFrom('ledger_logs').select(['size', 'origin', 'frontier_json']).where('log_id', '=', org.id).executeTakeFirstOrThrow();
+  let frontier = parseFrontier(head.frontier_json);
   const t0 = process.hrtime.bigint();
   for (let done = Number(head.size); done < size; ) {
-    const batch = Math.min(5000, size - done);
+    const batch = Math.min(10_000, size - done);
+    const rows = [];
+    const leaves = [];
+    for (let i = 0; i < batch; i++) {
+      const index = done + i;
+      const event = {
+        orgId: org.id,
+        at: new Date(Date.UTC(2026, 0, 1) + index * 1000).toISOString(),
+        actor: { userId: 'u-admin', userName: 'admin', tokenId: 't-admin' },
+        action: ['version.pushed', 'ring.moved', 'blob.downloaded', 'model.updated'][index % 4],
+        targetType: 'model_version',
+        targetId: `v${index}`,
+        model: 'default/bench',
+        details: { model: 'default/bench', version: `1.0.${index}` },
+        requestId: `req-${index}`,
+        clientAddress: '10.0.0.1',
+      };
+      const text = canonicalJson(ledgerEntry(head.origin, index, org.name, event));
+      leaves.push(leafHash(Buffer.from(text, 'utf8')));
+      rows.push({
+        org_id: org.id, actor_user_id: 'u-admin', actor_name: 'admin', action: event.action, target_type: event.targetType, target_id: event.targetId,
+        at: event.at, details_json: JSON.stringify(event.details), request_id: event.requestId, log_id: org.id, leaf_index: index, entry: text,
+        model: event.model, token_id: 't-admin', client_address: event.clientAddress,
+      });
+    }
+    const appended = appendAllToFrontier(frontier, leaves);
+    frontier = appended.frontier;
     await store.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < batch; i++) {
-        await appendEvent(trx, 'steward.local', {
-          orgId: org.id,
-          at: new Date(Date.UTC(2026, 0, 1) + (done + i) * 1000).toISOString(),
-          actor: { userId: 'u-admin', userName: 'admin', tokenId: 't-admin' },
-          action: ['version.pushed', 'ring.moved', 'blob.downloaded', 'model.updated'][(done + i) % 4],
-          targetType: 'model_version',
-          targetId: `v${done + i}`,
-          model: 'default/bench',
-          details: { model: 'default/bench', version: `1.0.${done + i}` },
-          requestId: `req-${done + i}`,
-          clientAddress: '10.0.0.1',
-        });
-      }
+      for (let i = 0; i < rows.length; i += 500) await trx.insertInto('audit_events').values(rows.slice(i, i + 500)).execute();
+      const nodes = appended.newNodes.map((n) => ({ log_id: org.id, level: n.level, idx: n.index, hash: n.hash.toString('hex') }));
+      for (let i = 0; i < nodes.length; i += 1000) await trx.insertInto('ledger_nodes').values(nodes.slice(i, i + 1000)).execute();
+      await trx
+        .updateTable('ledger_logs')
+        .set({ size: done + batch, frontier_json: JSON.stringify(frontier.map((n) => [n.level, n.index, n.hash.toString('hex')])), updated_at: new Date().toISOString() })
+        .where('log_id', '=', org.id)
+        .execute();
     });
     done += batch;
     if (done % 100_000 === 0) process.stderr.write(`ledger: built ${done} events\n`);

@@ -76,6 +76,24 @@ function plainJson(details: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
 }
 
+/** The leaf of one event: hashed as canonicalJson of this (docs/ledger-format.md, "Event fields"). */
+export function ledgerEntry(origin: string, index: number, org: string | null, event: EventToAppend): LedgerEntry {
+  return {
+    v: ENTRY_VERSION,
+    log: origin,
+    index,
+    at: event.at,
+    org,
+    actor: event.actor ? { user: event.actor.userName, userId: event.actor.userId, tokenId: event.actor.tokenId } : { user: 'system', userId: null, tokenId: null },
+    action: event.action,
+    target: { type: event.targetType, id: event.targetId },
+    model: event.model,
+    details: plainJson(event.details),
+    requestId: event.requestId,
+    client: event.clientAddress,
+  };
+}
+
 /**
  * Appends one event to its org's log inside the caller's transaction: the event row with its
  * canonical entry, every tree node the leaf completed, and the new frontier. O(log n) and no
@@ -101,20 +119,7 @@ export async function appendEvent(trx: Tx, ledgerName: string, event: EventToApp
     if (!head) throw new Error(`ledger: could not create log ${logId}`);
   }
   const index = Number(head.size);
-  const entry: LedgerEntry = {
-    v: ENTRY_VERSION,
-    log: head.origin,
-    index,
-    at: event.at,
-    org,
-    actor: event.actor ? { user: event.actor.userName, userId: event.actor.userId, tokenId: event.actor.tokenId } : { user: 'system', userId: null, tokenId: null },
-    action: event.action,
-    target: { type: event.targetType, id: event.targetId },
-    model: event.model,
-    details: plainJson(event.details),
-    requestId: event.requestId,
-    client: event.clientAddress,
-  };
+  const entry = ledgerEntry(head.origin, index, org, event);
   const text = canonicalJson(entry);
   const appended = appendToFrontier(parseFrontier(head.frontier_json), leafHash(Buffer.from(text, 'utf8')));
   const row = {
