@@ -139,28 +139,41 @@ async function openLatest(t: LedgerTarget, verifiers: NoteVerifier[], origin: st
   }
 }
 
+function witnessKey(t: LedgerTarget): string {
+  return `${t.server}|${t.org}|${t.log}`;
+}
+
+/**
+ * The keys to trust: --public-key, else what this client pinned before, else (first use) the
+ * server's current key; plus the later keys those endorsed.
+ */
+async function trustedVerifiers(t: LedgerTarget, publicKey: string | undefined, seen: WitnessEntry | undefined): Promise<{ verifiers: NoteVerifier[]; trustedKeys: string[]; pinnedOnFirstUse: boolean }> {
+  const published = await t.client.json('GET', `${base(t)}/ledger/keys`, LedgerKeysSchema);
+  let pinned: string[];
+  let pinnedOnFirstUse = false;
+  if (publicKey) {
+    parseVerifierKey(publicKey); // a malformed key is a usage error, not a verification failure
+    pinned = [publicKey];
+  } else if (seen) {
+    pinned = seen.pinnedKeys;
+  } else {
+    const current = published.keys.find((k) => k.retiredAt === null) ?? published.keys[0];
+    if (!current) throw new LedgerCheckFailed('the server publishes no ledger key', null);
+    pinned = [current.verifierKey];
+    pinnedOnFirstUse = true;
+  }
+  return { ...followRotations(pinned, published), pinnedOnFirstUse };
+}
+
 /** `steward audit verify` (and `--full`). */
 export async function verifyLedger(t: LedgerTarget, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const say = opts.log ?? (() => {});
   const file = opts.witnessFile ?? witnessPath();
   const all = readWitness(file);
-  const key = `${t.server}|${t.org}|${t.log}`;
+  const key = witnessKey(t);
   const seen = all[key];
-  const published = await t.client.json('GET', `${base(t)}/ledger/keys`, LedgerKeysSchema);
-  const current = published.keys.find((k) => k.retiredAt === null) ?? published.keys[0];
-  let pinned: string[];
-  let pinnedOnFirstUse = false;
-  if (opts.publicKey) {
-    pinned = [parseVerifierKey(opts.publicKey) && opts.publicKey];
-  } else if (seen) {
-    pinned = seen.pinnedKeys;
-  } else {
-    if (!current) throw new LedgerCheckFailed('the server publishes no ledger key', null);
-    pinned = [current.verifierKey];
-    pinnedOnFirstUse = true;
-    say(`pinned ledger key ${current.verifierKey} (first use; pass --public-key to pin one you obtained independently)`);
-  }
-  const { verifiers, trustedKeys } = followRotations(pinned, published);
+  const { verifiers, trustedKeys, pinnedOnFirstUse } = await trustedVerifiers(t, opts.publicKey, seen);
+  if (pinnedOnFirstUse) say(`pinned ledger key ${trustedKeys[0]} (first use; pass --public-key to pin one you obtained independently)`);
   const { checkpoint, note } = await openLatest(t, verifiers, seen?.origin);
   const rootHex = checkpoint.rootHash.toString('hex');
 
@@ -239,11 +252,8 @@ async function recomputeAll(t: LedgerTarget, checkpoint: Checkpoint): Promise<nu
 
 /** `steward audit proof SEQ`: fetch and check one event's inclusion proof. */
 export async function verifyInclusionOf(t: LedgerTarget, seq: number, proof: { index: number; size: number; leafHash: string; proof: string[]; entry: string; checkpoint: string }, opts: VerifyOptions = {}): Promise<{ index: number; size: number; origin: string }> {
-  const all = readWitness(opts.witnessFile ?? witnessPath());
-  const seen = all[`${t.server}|${t.org}|${t.log}`];
-  const published = await t.client.json('GET', `${base(t)}/ledger/keys`, LedgerKeysSchema);
-  const pinned = opts.publicKey ? [opts.publicKey] : seen ? seen.pinnedKeys : published.keys.filter((k) => k.retiredAt === null).map((k) => k.verifierKey);
-  const { verifiers } = followRotations(pinned, published);
+  const seen = readWitness(opts.witnessFile ?? witnessPath())[witnessKey(t)];
+  const { verifiers } = await trustedVerifiers(t, opts.publicKey, seen);
   let cp: Checkpoint;
   try {
     cp = openCheckpoint(proof.checkpoint, verifiers).checkpoint;
