@@ -4,3 +4,4 @@ export * from './license.js';
 export * from './roles.js';
 export * from './api.js';
 export * from './paths.js';
+export * from './api-governance.js';

@@ -8,6 +8,7 @@ import { ReadCache, WriteObserverPlugin } from './read-cache.js';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_scans.js';
 import * as m0003 from './migrations/0003_ledger.js';
+import * as m0004 from './migrations/0004_policy_signatures.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_scans': m0002,
   '0003_ledger': m0003,
+  '0004_policy_signatures': m0004,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

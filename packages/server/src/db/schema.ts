@@ -146,6 +146,89 @@ export interface ScanReportsTable {
 }
 export interface ScannerAllowlistTable { org_id: string; entry: string; reason: string; added_by: string; added_at: string }
 
+export interface PolicySetsTable {
+  id: string;
+  org_id: string;
+  digest: string;
+  files_json: string;
+  policy_count: number;
+  rule_count: number;
+  created_at: string;
+  created_by: string;
+}
+export interface PolicySetPushesTable { seq: Generated<number>; org_id: string; policy_set_id: string; pushed_at: string; pushed_by: string; comment: string | null }
+export interface PolicyEvaluationsTable {
+  id: string;
+  org_id: string;
+  version_id: string;
+  policy_set_id: string;
+  policy_set_digest: string;
+  trigger: string;
+  ring: string | null;
+  outcome: string;
+  counts_json: string;
+  results_json: string;
+  record_digest: string;
+  evaluated_at: string;
+  evaluated_by: string;
+}
+export interface PolicyWaiversTable {
+  id: string;
+  org_id: string;
+  version_id: string;
+  rule_id: string;
+  reason: string;
+  approver: string;
+  expires: string;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+export interface DatasetPiiReportsTable { id: string; dataset_id: string; counts_json: string; report_json: string; created_at: string; created_by: string }
+export interface CheckRunsTable {
+  id: string;
+  org_id: string;
+  model: string;
+  version: string | null;
+  outcome: string;
+  policy_set_digest: string;
+  counts_json: string;
+  failures_json: string;
+  source_repo: string | null;
+  source_commit: string | null;
+  ref: string | null;
+  reported_at: string;
+  reported_by: string;
+}
+export interface SigningKeysTable {
+  id: string;
+  org_id: string;
+  algorithm: string;
+  public_key_pem: string;
+  fingerprint: string;
+  private_key_enc: string;
+  created_at: string;
+  created_by: string;
+  retired_at: string | null;
+}
+export interface SignaturesTable {
+  id: string;
+  org_id: string;
+  version_id: string;
+  subject: string;
+  kind: string;
+  source: string;
+  signer: string;
+  key_fingerprint: string | null;
+  bundle_digest: string;
+  bundle_json: string;
+  status: string;
+  signed_at: string | null;
+  added_at: string;
+  added_by: string;
+}
+
 export interface DB {
   orgs: OrgsTable;
   users: UsersTable;
@@ -166,4 +249,12 @@ export interface DB {
   ledger_nodes: LedgerNodesTable;
   ledger_checkpoints: LedgerCheckpointsTable;
   ledger_keys: LedgerKeysTable;
+  policy_sets: PolicySetsTable;
+  policy_set_pushes: PolicySetPushesTable;
+  policy_evaluations: PolicyEvaluationsTable;
+  policy_waivers: PolicyWaiversTable;
+  dataset_pii_reports: DatasetPiiReportsTable;
+  check_runs: CheckRunsTable;
+  signing_keys: SigningKeysTable;
+  signatures: SignaturesTable;
 }
