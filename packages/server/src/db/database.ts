@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_scans.js';
 import * as m0003 from './migrations/0003_ledger.js';
 import * as m0004 from './migrations/0004_policy_signatures.js';
+import * as m0005s from './migrations/0005_signing_trust.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_scans': m0002,
   '0003_ledger': m0003,
   '0004_policy_signatures': m0004,
+  '0005_signing_trust': m0005s,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

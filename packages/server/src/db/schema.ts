@@ -227,6 +227,22 @@ export interface SignaturesTable {
   signed_at: string | null;
   added_at: string;
   added_by: string;
+  /** 0005: for certificate signatures, SHA-256 (DER, hex) of the CA certificate the chain was verified up to. */
+  trust_anchor: string | null;
+}
+/** 0005: public keys and CA certificates an org trusts besides its own signing key. */
+export interface TrustedSignersTable {
+  id: string;
+  org_id: string;
+  kind: string;
+  name: string;
+  pem: string;
+  fingerprint: string;
+  description: string;
+  created_at: string;
+  created_by: string;
+  removed_at: string | null;
+  removed_by: string | null;
 }
 
 export interface DB {
@@ -257,4 +273,5 @@ export interface DB {
   check_runs: CheckRunsTable;
   signing_keys: SigningKeysTable;
   signatures: SignaturesTable;
+  trusted_signers: TrustedSignersTable;
 }
