@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 import { NameSchema, RingNameSchema, Sha256HexSchema } from './names.js';
-import { IsoDateSchema } from './api.js';
+import { IsoDateSchema, RegisterDatasetBodySchema } from './api.js';
+
+/** `sha256:<hex>`: how policy set and record digests are written everywhere (CLI output, results, reports). */
+export const PrefixedSha256Schema = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 lowercase hex>');
 
 // ---- policy sets ----
 export const PolicyFileUploadSchema = z.object({
@@ -16,7 +19,7 @@ export const PushPolicySetBodySchema = z.object({
   comment: z.string().max(2000).optional(),
 });
 export const PolicySetSchema = z.object({
-  digest: Sha256HexSchema.describe('Digest of the files (paths and contents), the same one `steward check` prints'),
+  digest: PrefixedSha256Schema.describe('Digest of the files (paths and contents), the same one `steward check` prints'),
   files: z.array(z.object({ path: z.string(), sha256: Sha256HexSchema })),
   policies: z.number().int(),
   rules: z.number().int(),
@@ -26,7 +29,7 @@ export const PolicySetSchema = z.object({
   pushes: z.array(z.object({ pushedAt: IsoDateSchema, pushedBy: z.string(), comment: z.string().nullable() })),
 });
 export const PushPolicySetResponseSchema = z.object({ created: z.boolean(), policySet: PolicySetSchema });
-export const PolicySetParamsSchema = z.object({ org: NameSchema, digest: Sha256HexSchema });
+export const PolicySetParamsSchema = z.object({ org: NameSchema, digest: z.string().regex(/^(sha256:)?[0-9a-f]{64}$/, 'must be sha256:<64 lowercase hex>').transform((d) => (d.startsWith('sha256:') ? d : `sha256:${d}`)) });
 
 // ---- evaluations ----
 export const PolicyRuleStatusSchema = z.enum(['pass', 'fail', 'error', 'waived', 'skipped']);
@@ -57,13 +60,13 @@ export const PolicyEvaluationSchema = z.object({
   org: z.string(),
   model: z.string(),
   version: z.string(),
-  trigger: z.enum(['push', 'ring', 'request', 'promotion']),
+  trigger: z.enum(['push', 'rescan', 'request', 'promotion']).describe('push and rescan: evaluated by the server when the version\'s scan finished; request: on demand; promotion: by a promotion request'),
   ring: z.string().nullable(),
   outcome: z.enum(['passed', 'failed']).describe('failed when any error-severity rule failed or errored without a waiver'),
   /** Error-severity rules that failed or errored and are not waived: what blocks promotion. */
   blocking: z.array(z.string()),
-  policySetDigest: Sha256HexSchema,
-  recordDigest: Sha256HexSchema.describe('SHA-256 of the canonical JSON of the governance record judged'),
+  policySetDigest: PrefixedSha256Schema,
+  recordDigest: PrefixedSha256Schema.describe('SHA-256 of the canonical JSON of the governance record judged'),
   counts: PolicyCountsSchema,
   results: z.array(PolicyRuleResultSchema),
   evaluatedAt: IsoDateSchema,
@@ -107,7 +110,7 @@ export const CheckRunBodySchema = z.object({
   model: NameSchema,
   version: z.string().max(200).nullable().default(null),
   outcome: z.enum(['passed', 'failed']),
-  policySetDigest: Sha256HexSchema,
+  policySetDigest: PrefixedSha256Schema,
   counts: PolicyCountsSchema,
   failures: z
     .array(z.object({ ruleId: z.string().max(200), severity: z.enum(['error', 'warning']), status: PolicyRuleStatusSchema, message: z.string().max(4000).nullable() }))
@@ -120,13 +123,17 @@ export const CheckRunSchema = CheckRunBodySchema.extend({ id: z.string(), org: z
 
 // ---- PII reports on datasets ----
 export const PiiReportBodySchema = z.object({
-  counts: z.record(z.string().max(50), z.number().int().min(0)).describe('Findings by kind (email, phone, ssn, credit_card, iban, ip_address)'),
+  counts: z.record(z.string().max(50), z.number().int().min(0)).describe('Findings by kind (email, phone, ssn, creditCard, iban, ipv4, ipv6), as `steward pii --json` prints them'),
   files: z
     .array(z.object({ path: z.string().max(4096), counts: z.record(z.string().max(50), z.number().int().min(0)), locations: z.array(z.string().max(4096)).max(100).default([]) }))
     .max(10_000)
     .default([]),
   scannedAt: IsoDateSchema.optional(),
   tool: z.string().max(200).optional(),
+});
+/** Dataset registration may carry its PII report, so the counts enter governance records from the start. */
+export const RegisterDatasetWithPiiBodySchema = RegisterDatasetBodySchema.extend({
+  piiReport: PiiReportBodySchema.optional().describe('A `steward pii` report of the dataset\'s samples (counts and locations, never values)'),
 });
 export const PiiReportSchema = PiiReportBodySchema.extend({ id: z.string(), dataset: z.string(), version: z.string(), createdAt: IsoDateSchema, createdBy: z.string() });
 
@@ -153,5 +160,6 @@ export type PolicyRuleResult = z.infer<typeof PolicyRuleResultSchema>;
 export type PolicyWaiver = z.infer<typeof PolicyWaiverSchema>;
 export type CheckRun = z.infer<typeof CheckRunSchema>;
 export type CheckRunBody = z.infer<typeof CheckRunBodySchema>;
+export type RegisterDatasetWithPiiBody = z.infer<typeof RegisterDatasetWithPiiBodySchema>;
 export type PiiReport = z.infer<typeof PiiReportSchema>;
 export type Signature = z.infer<typeof SignatureSchema>;

@@ -17,6 +17,13 @@ export const PERMISSIONS = {
   'scanner.configure': ['admin'],
   'ring.move': ['maintainer', 'admin'],
   'audit.read': ['auditor', 'admin'],
+  // The org's policy set governs maintainers, so only admins replace it.
+  'policy.manage': ['admin'],
+  // Storing an evaluation (a dry run needs only model.read).
+  'policy.evaluate': ['contributor', 'maintainer', 'reviewer', 'admin'],
+  // An exception to a rule is a governance decision: reviewers and admins, never the pusher's role alone.
+  'policy.waive': ['reviewer', 'admin'],
+  'check.report': ['contributor', 'maintainer', 'admin'],
   // Checkpoints, proofs and keys reveal hashes and sizes, not events: every member can witness the log.
   'ledger.verify': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
   // Server-wide: checked in the operator org (the bootstrap org, "default").
@@ -24,6 +31,10 @@ export const PERMISSIONS = {
   'user.manage': ['admin'],
   'token.manage_others': ['admin'],
   'gc.run': ['admin'],
+  // The org signing key and the keys / CAs the org trusts (ADR 0012).
+  'signing.manage': ['admin'],
+  'version.sign': ['maintainer', 'admin'],
+  'signature.add': ['contributor', 'maintainer', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

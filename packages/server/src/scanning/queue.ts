@@ -5,6 +5,7 @@ import { audit, newId, parseJson, type Tx } from '../services/context.js';
 import type { EventBus } from '../events.js';
 import { BlobByteSource } from './blob-source.js';
 import { orgAllowlist } from './scan-view.js';
+import { computeEvaluation, orgRings, storeEvaluation } from '../policy/evaluations.js';
 
 /** Records a pending scan inside the caller's transaction; the queue picks it up after commit. */
 export async function requestScan(trx: Tx, input: { versionId: string; orgId: string; trigger: 'push' | 'rescan'; requestedBy: string; now: string }): Promise<string> {
@@ -102,6 +103,31 @@ export class ScanQueue {
     }
   }
 
+  /**
+   * The push-time policy gate: with the scan's verdicts in, the version is judged for every ring
+   * against the org's active policy set, in the transaction that records the scan (no scan without
+   * its evaluations). Nothing happens when the org has pushed no policy set.
+   */
+  private async evaluatePolicies(trx: Tx, orgId: string, orgName: string, versionId: string, trigger: 'push' | 'rescan'): Promise<void> {
+    const version = await trx.selectFrom('model_versions').selectAll().where('id', '=', versionId).executeTakeFirstOrThrow();
+    const model = await trx.selectFrom('models').selectAll().where('id', '=', version.model_id).executeTakeFirstOrThrow();
+    const subject = { orgId, orgName, model, version };
+    const rings = await orgRings(trx, orgId);
+    // Judge first, then write: a policy that cannot be evaluated must not cost the scan its record.
+    const computed = [];
+    try {
+      for (const ring of rings.length > 0 ? rings : [null]) {
+        const c = await computeEvaluation(trx, subject, { targetRing: ring, now: this.deps.now() });
+        if (!c) return;
+        computed.push(c);
+      }
+    } catch (err) {
+      this.log?.error({ err, versionId }, 'policy evaluation after scan failed');
+      return;
+    }
+    for (const c of computed) await storeEvaluation(trx, this.deps, subject, c, { trigger, evaluatedBy: 'steward-server' });
+  }
+
   private async run(scanId: string): Promise<void> {
     const db = this.deps.db;
     const job = await db
@@ -150,6 +176,7 @@ export class ScanQueue {
           ...(outcome.status === 'done' ? { verdict: outcome.verdict, summary: outcome.summary } : { error: outcome.error }),
         },
       }, finishedAt);
+      if (outcome.status === 'done') await this.evaluatePolicies(trx, job.org_id, job.org, job.version_id, job.trigger === 'rescan' ? 'rescan' : 'push');
     });
     if (outcome.status === 'done') {
       this.events.emit('version.scanned', { org: job.org, model: job.model, version: job.version, versionId: job.version_id, scanId, verdict: outcome.verdict, trigger: job.trigger });

@@ -1,4 +1,5 @@
-import { type Dataset, type RegisterDatasetBody, StewardError } from '@steward/domain';
+import { type Dataset, type RegisterDatasetWithPiiBody, StewardError } from '@steward/domain';
+import { checkPiiKinds, insertPiiReport } from './pii-report-rows.js';
 import { audit, authorize, isUniqueViolation, newId, type ServiceContext } from './context.js';
 import { possessedDigests } from './blob-possession.js';
 import { datasetView } from './dataset-view.js';
@@ -7,9 +8,10 @@ import { datasetView } from './dataset-view.js';
  * Registers an immutable dataset version: where it came from, its license, the script that
  * transformed it (uploaded as a blob first, kept by digest), who approved it and how sensitive it is.
  */
-export async function registerDataset({ ctx, input }: { ctx: ServiceContext; input: { org: string; body: RegisterDatasetBody } }): Promise<{ created: boolean; dataset: Dataset }> {
+export async function registerDataset({ ctx, input }: { ctx: ServiceContext; input: { org: string; body: RegisterDatasetWithPiiBody } }): Promise<{ created: boolean; dataset: Dataset }> {
   const scope = authorize(ctx, input.org, 'dataset.register');
   const b = input.body;
+  if (b.piiReport) checkPiiKinds(b.piiReport, 'piiReport');
   let approverId: string | null = null;
   if (b.approvedBy !== undefined) {
     const approver = await ctx.db
@@ -57,6 +59,8 @@ export async function registerDataset({ ctx, input }: { ctx: ServiceContext; inp
           existing.sensitivity === row.sensitivity &&
           existing.digest === row.digest;
         if (!same) throw new StewardError('version_exists', `dataset ${b.name}@${b.version} is already registered with different details; dataset versions are immutable`);
+        // A report is an observation about the data, not part of its identity: attach it anyway.
+        if (b.piiReport) await insertPiiReport(trx, ctx, input.org, existing, b.piiReport);
         return { created: false, dataset: await datasetView(trx, input.org, existing) };
       }
       await trx.insertInto('datasets').values(row).execute();
@@ -67,6 +71,7 @@ export async function registerDataset({ ctx, input }: { ctx: ServiceContext; inp
         targetId: row.id,
         details: { dataset: `${b.name}@${b.version}`, sourceUri: b.sourceUri, license: b.license, sensitivity: b.sensitivity, approvedBy: b.approvedBy ?? null, transformScript: b.transformScript ?? null, digest: b.digest ?? null },
       });
+      if (b.piiReport) await insertPiiReport(trx, ctx, input.org, row, b.piiReport);
       return { created: true, dataset: await datasetView(trx, input.org, row) };
     });
   } catch (err) {

@@ -48,7 +48,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('version_id', 'text', (c) => c.notNull().references('model_versions.id'))
     .addColumn('policy_set_id', 'text', (c) => c.notNull().references('policy_sets.id'))
     .addColumn('policy_set_digest', 'text', (c) => c.notNull())
-    // push | ring | request | promotion
+    // push | rescan | request | promotion
     .addColumn('trigger', 'text', (c) => c.notNull())
     .addColumn('ring', 'text')
     // passed | failed

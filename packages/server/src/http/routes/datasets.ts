@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatasetParamsSchema, DatasetSchema, OrgParamsSchema, PageQuerySchema, RegisterDatasetBodySchema, pageOf } from '@steward/domain';
+import { DatasetParamsSchema, DatasetSchema, OrgParamsSchema, PageQuerySchema, RegisterDatasetWithPiiBodySchema, pageOf } from '@steward/domain';
 import { defineRoute } from '../route.js';
 import { registerDataset } from '../../services/register-dataset.js';
 import { listDatasets } from '../../services/list-datasets.js';
@@ -13,7 +13,7 @@ export const datasetRoutes = [
     summary: 'Register an immutable dataset version (source, license, transform script, approver, sensitivity)',
     tag: 'datasets',
     params: OrgParamsSchema,
-    body: RegisterDatasetBodySchema,
+    body: RegisterDatasetWithPiiBodySchema,
     response: { status: 201, schema: z.object({ created: z.boolean(), dataset: DatasetSchema }), description: 'Registered (201) or identical one exists (200)' },
     errors: [409],
     handler: async ({ ctx, input, reply }) => {
