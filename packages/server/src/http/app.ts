@@ -19,8 +19,9 @@ import { ringRoutes } from './routes/rings.js';
 import { opsRoutes } from './routes/ops.js';
 import { scanRoutes } from './routes/scans.js';
 import { ledgerRoutes } from './routes/ledger.js';
+import { policyRoutes } from './routes/policy.js';
 
-export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes];
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes];
 
 export const STEWARD_VERSION = '0.1.0';
 
