@@ -27,12 +27,14 @@ import * as keys from './commands/keys.js';
 import * as policy from './commands/policy.js';
 import * as check from './commands/check.js';
 import * as lock from './commands/lock.js';
+import * as verify from './commands/verify.js';
+import * as evidence from './commands/evidence.js';
 
 export { CLI_VERSION };
 
 export function buildProgram(io: Io): Command {
   const program = baseProgram(io);
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, evidence]) mod.register(program, io);
   return program;
 }
 
