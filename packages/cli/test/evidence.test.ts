@@ -146,6 +146,12 @@ describe('evidence verify, offline', () => {
     expect(failures(r2).map((c) => `${c.member} ${c.check}`).sort()).toEqual(['signatures/model-sig1.sig digest', 'signatures/model-sig1.sig signature', 'signatures/model-sig1.sig signature']);
   });
 
+  it('provenance.json that no verified provenance bundle signs fails', async () => {
+    const f = file();
+    await tamper(good, f, (es) => es.map((e) => (e.name === 'provenance.json' ? { ...e, data: Buffer.from(e.data.toString().replace('"https://steward.example.com/builders/registry"', '"https://evil.example.com/builder"')) } : e)), { reindex: true });
+    failedOn(await verify(f), 'provenance.json', /no verified provenance signature in the archive signs these bytes/);
+  });
+
   it('a signature by a key that is not trusted fails', async () => {
     const stranger = generateSigningKeyPair({ curve: 'P-256' });
     const r = await verify(good, { trusted: [{ source: 'stranger.pub', pem: stranger.publicKeyPem }] });

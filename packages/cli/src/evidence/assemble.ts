@@ -14,6 +14,7 @@ import {
   type AuditEvent,
 } from '@steward/domain';
 import { z } from 'zod';
+import { parseDsseBundle } from '@steward/attest';
 import { ApiError, type StewardClient, enc } from '../client.js';
 import { CLI_VERSION } from '../program.js';
 import { CliError } from '../errors.js';
@@ -101,7 +102,7 @@ export async function assembleEvidence(opts: AssembleOptions): Promise<EvidenceI
     }
     await optional(MEMBER_PATHS['signing-keys'], 'signing-keys', `/api/v1/orgs/${enc(org)}/signing-keys`, 'the org\'s signing keys');
     await optional(MEMBER_PATHS['trusted-signers'], 'trusted-signers', `/api/v1/orgs/${enc(org)}/trusted-signers`, 'the org\'s trusted signers');
-    await optional(MEMBER_PATHS.provenance, 'provenance', `${vbase}/provenance`, 'provenance');
+    await gatherProvenance(client, `${vbase}/provenance`, spool, say);
 
     // ---- scan, policy, approvals ----
     await optional(MEMBER_PATHS['scan-report'], 'scan-report', `${vbase}/scan`, 'the scan report');
@@ -128,6 +129,30 @@ export async function assembleEvidence(opts: AssembleOptions): Promise<EvidenceI
   } finally {
     await spool.dispose();
   }
+}
+
+/**
+ * provenance.json is the SLSA statement the server's chosen provenance bundle signs (its newest,
+ * trusted first): the DSSE payload, byte for byte, so the verifier can match it to a bundle.
+ */
+async function gatherProvenance(client: StewardClient, url: string, spool: EvidenceSpool, say: (l: string) => void): Promise<void> {
+  let bundle: string;
+  try {
+    bundle = await client.text('GET', url);
+  } catch (err) {
+    const reason = absentReason(err, 'provenance');
+    if (reason === null) throw err;
+    spool.markAbsent(MEMBER_PATHS.provenance, 'provenance', reason);
+    say(`absent: ${MEMBER_PATHS.provenance}: ${reason}`);
+    return;
+  }
+  let payload: Uint8Array;
+  try {
+    payload = parseDsseBundle(bundle).payloadBytes;
+  } catch (err) {
+    throw new CliError(`the server's provenance is not a signed statement: ${(err as Error).message}`, 1);
+  }
+  await spool.addBytes(MEMBER_PATHS.provenance, 'provenance', Buffer.from(payload));
 }
 
 /** Is this event about the version: aimed at it, or naming it in its details (ring moves, rescans, signatures...)? */

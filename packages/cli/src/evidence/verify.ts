@@ -286,18 +286,25 @@ export async function verifyEvidence(file: string, opts: EvidenceVerifyOptions =
     }
     for (const b of bundles) if (!listedSignatures.has(b.path)) c.fail(b.path, 'signature', 'not among the signatures signatures.json lists');
   }
-  const provenanceStatement = json('provenance');
+  /** Payloads of the provenance bundles whose signatures verified, by member. */
+  const signedProvenance = new Map<string, Uint8Array>();
   for (const b of bundles) {
     const m = content(b.kind, b.path);
     if (!m) continue;
-    verifySignatureMember(c, m, b.kind === 'model-signature' ? 'model' : 'provenance', anchors, digest, files, listedSignatures.get(b.path)?.trusted ?? null, provenanceStatement?.value);
+    const payload = verifySignatureMember(c, m, b.kind === 'model-signature' ? 'model' : 'provenance', anchors, digest, files, listedSignatures.get(b.path)?.trusted ?? null);
+    if (payload && b.kind === 'provenance-signature') signedProvenance.set(b.path, payload);
   }
+  const provenanceStatement = json('provenance');
   if (provenanceStatement) {
     try {
       const st = parseInTotoStatement(provenanceStatement.value);
+      const bytes = provenanceStatement.member.content!;
+      const signedBy = [...signedProvenance].find(([, p]) => Buffer.from(p).equals(bytes))?.[0];
       if (st.predicateType !== SLSA_PROVENANCE_PREDICATE_TYPE) c.fail(MEMBER_PATHS.provenance, 'provenance', `predicateType ${st.predicateType}, not SLSA provenance v1`);
       else if (!st.subject.some((s) => s.digest.sha256 === digest)) c.fail(MEMBER_PATHS.provenance, 'provenance', `no subject has the manifest digest ${short(digest)}… (subjects: ${st.subject.map((s) => short(s.digest.sha256 ?? '?')).join(', ')})`);
-      else c.pass(MEMBER_PATHS.provenance, 'provenance', 'SLSA provenance v1 about this manifest');
+      else if (signedBy) c.pass(MEMBER_PATHS.provenance, 'provenance', `SLSA provenance v1 about this manifest, the statement ${signedBy} signs`);
+      else if (bundles.some((b) => b.kind === 'provenance-signature')) c.fail(MEMBER_PATHS.provenance, 'provenance', 'SLSA provenance about this manifest, but no verified provenance signature in the archive signs these bytes');
+      else c.warn(MEMBER_PATHS.provenance, 'provenance', 'SLSA provenance v1 about this manifest, unsigned: no provenance signature in the archive');
     } catch (err) {
       c.fail(MEMBER_PATHS.provenance, 'provenance', `not an in-toto statement: ${(err as Error).message}`);
     }
@@ -372,14 +379,13 @@ function verifySignatureMember(
   digest: string,
   files: ReadonlyMap<string, string>,
   serverTrusted: boolean | null,
-  provenance: unknown,
-): void {
+): Uint8Array | null {
   let bundle: ParsedDsseBundle;
   try {
     bundle = parseDsseBundle(m.content!);
   } catch (err) {
     c.fail(m.path, 'signature', (err as Error).message);
-    return;
+    return null;
   }
   let signer: SignerIdentity | null = null;
   let lastError: string | null = null;
@@ -409,7 +415,7 @@ function verifySignatureMember(
     // A signature the server itself stored as untrusted vouches for nothing either way: reported, not failed.
     if (serverTrusted === false && lastError !== null && !/signature_invalid|key_mismatch/.test(lastError)) c.warn(m.path, 'signature', `not verified (${lastError}); the server lists this signer as untrusted too`);
     else c.fail(m.path, 'signature', lastError ?? 'does not verify');
-    return;
+    return null;
   }
 
   let payload: unknown;
@@ -417,7 +423,7 @@ function verifySignatureMember(
     payload = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bundle.payloadBytes));
   } catch (err) {
     c.fail(m.path, 'statement', `the signed payload is not JSON (${(err as Error).message})`);
-    return;
+    return null;
   }
   try {
     if (subject === 'model') {
@@ -435,28 +441,26 @@ function verifySignatureMember(
           extra.length ? `signed files not in the manifest ${extra.slice(0, 5).join(', ')}` : null,
         ].filter((p) => p !== null);
         c.fail(m.path, 'signature', `valid signature by ${describeSigner(signer)}, but for another model "${s.name}": ${parts.join('; ')}`);
-        return;
+        return null;
       }
       c.pass(m.path, 'signature', `model signature by ${describeSigner(signer)} over this manifest (${st.predicate.resources.length} file(s))`);
     } else {
       const st = parseInTotoStatement(payload);
       if (st.predicateType === MODEL_SIGNING_PREDICATE_TYPE || st.predicateType !== SLSA_PROVENANCE_PREDICATE_TYPE) {
         c.fail(m.path, 'signature', `a provenance signature over a ${st.predicateType} statement`);
-        return;
+        return null;
       }
       if (!st.subject.some((s) => s.digest.sha256 === digest)) {
         c.fail(m.path, 'signature', `valid signature by ${describeSigner(signer)}, but the provenance is about another model (no subject has sha256 ${short(digest)}…)`);
-        return;
-      }
-      if (provenance !== undefined && canonicalJson(provenance) !== canonicalJson(payload)) {
-        c.fail(m.path, 'signature', 'valid signature over provenance that differs from provenance.json');
-        return;
+        return null;
       }
       c.pass(m.path, 'signature', `signed provenance by ${describeSigner(signer)} about this manifest`);
     }
   } catch (err) {
     c.fail(m.path, 'statement', (err as Error).message);
+    return null;
   }
+  return bundle.payloadBytes;
 }
 
 function checkScanReport(c: Checks, scan: z.infer<typeof ScanReportResponseSchema>, files: ReadonlyMap<string, string>): void {

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
-import { buildSlsaProvenance, generateSigningKeyPair, signStatement, toInTotoStatement, type Manifest } from '@steward/attest';
+import { buildSlsaProvenance, generateSigningKeyPair, parseDsseBundle, signStatement, toInTotoStatement, type Manifest } from '@steward/attest';
 import type { Version } from '@steward/domain';
 import { changelog, renderGpaiForm, toAnnexIv, toCycloneDx, toGpaiForm, toModelCard, toSpdx } from '@steward/exports';
 import { canonicalJson, generateNoteKey, inclusionProof, leafHash, nodeHash, nodeKey, parseSignerKey, signCheckpoint, TreeBuilder, type NodeId } from '@steward/ledger';
@@ -128,7 +128,7 @@ export async function buildEvidence(): Promise<EvidenceFixture> {
       }),
     ],
     ...sigs.map((s) => [signaturePath(s.subject, s.id), Buffer.from(s.bundle)] as [string, Buffer]),
-    [MEMBER_PATHS.provenance, json(provenance)],
+    [MEMBER_PATHS.provenance, Buffer.from(parseDsseBundle(provenanceBundle).payloadBytes)],
     [
       MEMBER_PATHS['scan-report'],
       json({
