@@ -14,13 +14,17 @@ export const PolicyFileUploadSchema = z.object({
   path: z.string().min(1).max(1024).describe('The file\'s path in the repository (shown in results)'),
   text: z.string().max(1_000_000),
 });
+/** `{ policy: { param: value } }`, as in steward.yaml's `policies.params`. */
+export const PolicyParamsSchema = z.record(z.string().max(100), z.record(z.string().max(100), z.unknown()));
 export const PushPolicySetBodySchema = z.object({
   files: z.array(PolicyFileUploadSchema).min(1).max(200),
+  params: PolicyParamsSchema.default({}).describe('Parameter overrides (part of the set and its digest)'),
   comment: z.string().max(2000).optional(),
 });
 export const PolicySetSchema = z.object({
   digest: PrefixedSha256Schema.describe('Digest of the files (paths and contents), the same one `steward check` prints'),
   files: z.array(z.object({ path: z.string(), sha256: Sha256HexSchema })),
+  params: PolicyParamsSchema,
   policies: z.number().int(),
   rules: z.number().int(),
   createdAt: IsoDateSchema,

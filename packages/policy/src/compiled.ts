@@ -69,12 +69,32 @@ export function isCompiledPolicySet(value: unknown): value is CompiledPolicySet 
  * `<utf8 byte length of path>:<path>\n<utf8 byte length of text>:<text>\n`, so no two different
  * sets of files share an encoding.
  */
-export function policySetDigest(files: readonly { path: string; text: string }[]): string {
+export function policySetDigest(files: readonly { path: string; text: string }[], params?: Readonly<Record<string, Readonly<Record<string, unknown>>>>): string {
   const h = createHash('sha256');
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     h.update(`${Buffer.byteLength(f.path)}:${f.path}\n${Buffer.byteLength(f.text)}:`);
     h.update(f.text);
     h.update('\n');
   }
+  // Parameter overrides change what the rules decide, so they are part of the set's identity.
+  // Without overrides the encoding is unchanged (a set of files alone keeps its digest).
+  const overrides = Object.entries(params ?? {}).filter(([, v]) => Object.keys(v).length > 0);
+  if (overrides.length > 0) {
+    const text = stableJson(Object.fromEntries(overrides));
+    h.update(`params\n${Buffer.byteLength(text)}:${text}\n`);
+  }
   return `sha256:${h.digest('hex')}`;
+}
+
+/** JSON with object keys sorted (code unit order): one text per value. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }

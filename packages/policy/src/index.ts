@@ -17,7 +17,7 @@ export {
 } from './record-local.js';
 export { detectLicense, LICENSE_FILE } from './record-parts.js';
 export { lintPolicyFiles, type LintDiagnostic, type LintOptions, type LintResult, type PolicySource } from './lint.js';
-export { policySetDigest, isCompiledPolicySet, type CompiledPolicySet, type CompiledPolicy, type CompiledRule, type SourceLocation } from './compiled.js';
+export { policySetDigest, stableJson, isCompiledPolicySet, type CompiledPolicySet, type CompiledPolicy, type CompiledRule, type SourceLocation } from './compiled.js';
 export { evaluate, waiverExpiry, RULE_STATUSES, type Evaluation, type EvaluateOptions, type RuleResult, type RuleRead, type RuleStatus } from './evaluate.js';
 export {
   PolicyFileSchema,

@@ -282,7 +282,7 @@ export function lintPolicyFiles(files: readonly PolicySource[], options: LintOpt
   diagnostics.sort((a, b) => order(a) - order(b) || a.line - b.line || a.column - b.column);
   if (hasErrors) return { diagnostics, policySet: null };
   const set: CompiledPolicySet = {
-    digest: policySetDigest(files),
+    digest: policySetDigest(files, options.params),
     files: [...files]
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
       .map((f) => ({ path: f.path, sha256: createHash('sha256').update(f.text).digest('hex') })),

@@ -191,4 +191,14 @@ describe('compiled policy sets', () => {
     expect(policySetDigest([{ path: 'ab', text: 'c' }])).not.toBe(policySetDigest([{ path: 'a', text: 'bc' }]));
     expect(s1.files.map((f) => f.path)).toEqual(['a.yaml', 'b.yaml']);
   });
+
+  it('covers parameter overrides: the same files with other values are another set; no overrides keep the files-only digest', () => {
+    const files = [{ path: 'p.yaml', text: 'x' }];
+    expect(policySetDigest(files, {})).toBe(policySetDigest(files));
+    expect(policySetDigest(files, { evaluation: {} })).toBe(policySetDigest(files));
+    const a = policySetDigest(files, { evaluation: { minimum: 0.85, metric: 'f1' } });
+    expect(a).not.toBe(policySetDigest(files));
+    expect(policySetDigest(files, { evaluation: { metric: 'f1', minimum: 0.85 } })).toBe(a);
+    expect(policySetDigest(files, { evaluation: { minimum: 0.9, metric: 'f1' } })).not.toBe(a);
+  });
 });

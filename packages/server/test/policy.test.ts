@@ -72,6 +72,9 @@ describe.each(DB_KINDS)('server policy sets, evaluations, waivers on %s', (kind)
     const unknownField = await srv.api('POST', '/api/v1/orgs/default/policy-sets', { body: { files: [{ path: 'p.yaml', text: 'policies:\n  - name: x\n    colour: red\n    rules: []\n' }] } });
     expect(unknownField.status).toBe(400);
     expect(unknownField.json.error.message).toMatch(/colour/);
+    const badParams = await srv.api('POST', '/api/v1/orgs/default/policy-sets', { body: { files: [{ path: 'policies/basics.yaml', text: POLICY }], params: { basics: { minimum: 1 } } } });
+    expect(badParams.status).toBe(400);
+    expect(badParams.json.error.message).toMatch(/policy "basics" has no parameter "minimum"/);
     const dup = await srv.api('POST', '/api/v1/orgs/default/policy-sets', { body: { files: [{ path: 'a.yaml', text: POLICY }, { path: 'a.yaml', text: POLICY }] } });
     expect(dup.status).toBe(400);
     expect((await srv.api('GET', '/api/v1/orgs/default/policy-sets')).json.items).toEqual([]);

@@ -205,7 +205,50 @@ function readCard(dir: string, m: ModelDecl, manifest: Manifest) {
 
 const LICENSE_TEXT_LIMIT = 1024 * 1024;
 
-export async function runCheck(opts: { config?: string; format: string; ring?: string; verbose?: boolean }, io: Io): Promise<void> {
+export interface CheckOptions {
+  config?: string;
+  format: string;
+  ring?: string;
+  verbose?: boolean;
+  /** Record each model's result on the server (`--report`). */
+  report?: boolean;
+  repo?: string;
+  commit?: string;
+  ref?: string;
+}
+
+/**
+ * Records every model's result on the server (`steward check --report`), so failures caught before
+ * merge can be counted against those caught at promotion. A model named `org/name` is reported to
+ * its org; a bare name to the CLI's org.
+ */
+async function reportRuns(cmd: Command, io: Io, opts: CheckOptions, decls: readonly ModelDecl[], evaluations: readonly import('@steward/policy').Evaluation[], policy: Policy): Promise<void> {
+  const { connect } = await import('../command.js');
+  const { enc } = await import('../client.js');
+  const { CheckRunSchema } = await import('@steward/domain');
+  const { client, org: defaultOrg } = connect(cmd, io);
+  for (const [i, ev] of evaluations.entries()) {
+    const m = decls[i]!;
+    const { org, name } = policy.splitModelName(m.name);
+    const failures = ev.results
+      .filter((r) => r.status === 'fail' || r.status === 'error')
+      .map((r) => ({ ruleId: r.ruleId, severity: r.severity, status: r.status, message: r.message === null ? null : r.message.slice(0, 4000) }));
+    const run = await client.json('POST', `/api/v1/orgs/${enc(org ?? defaultOrg)}/check-runs`, CheckRunSchema, {
+      model: name,
+      version: m.version ?? null,
+      outcome: ev.outcome,
+      policySetDigest: ev.policySet.digest,
+      counts: ev.counts,
+      failures,
+      sourceRepo: opts.repo ?? null,
+      sourceCommit: opts.commit ?? null,
+      ref: opts.ref ?? null,
+    });
+    io.err(`reported ${m.name}: ${run.outcome} (check run ${run.id} in org ${run.org})`);
+  }
+}
+
+export async function runCheck(opts: CheckOptions, io: Io, cmd?: Command): Promise<void> {
   if (!(FORMATS as readonly string[]).includes(opts.format)) throw new CliError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`, 2);
   const repo = await loadRepo(opts.config);
   const { policy, loaded, root } = repo;
@@ -275,6 +318,7 @@ export async function runCheck(opts: { config?: string; format: string; ring?: s
 
   const out = policy.renderEvaluations(opts.format as OutputFormat, evaluations, { verbose: Boolean(opts.verbose), toolVersion: CLI_VERSION });
   for (const line of out.replace(/\n$/, '').split('\n')) io.out(line);
+  if (opts.report && cmd) await reportRuns(cmd, io, opts, gathered.map((g) => g.decl), evaluations, policy);
   if (policy.overallOutcome(evaluations) === 'failed') throw new CheckFailed();
 }
 
@@ -294,5 +338,9 @@ export function register(program: Command, io: Io): void {
     .option('--format <format>', `output: ${FORMATS.join(', ')}`, 'text')
     .option('--ring <ring>', "evaluate for this target ring (default: each model's ring in steward.yaml)")
     .option('--verbose', 'text format: also list passed and skipped rules')
-    .action(async (opts: { config?: string; format: string; ring?: string; verbose?: boolean }) => runCheck(opts, io));
+    .option('--report', 'record each model\'s result on the server (needs a login or STEWARD_TOKEN)')
+    .option('--repo <url>', 'with --report: the repository checked')
+    .option('--commit <sha>', 'with --report: the commit checked')
+    .option('--ref <ref>', 'with --report: the branch or pull request ref checked')
+    .action(async (opts: CheckOptions, cmd: Command) => runCheck(opts, io, cmd));
 }

@@ -8,6 +8,8 @@ import {
   DatasetSchema,
   LicenseSchema,
   MissingBlobsResponseSchema,
+  PiiReportBodySchema,
+  PiiReportSchema,
   SensitivitySchema,
   parseDatasetRef,
 } from '@steward/domain';
@@ -17,6 +19,34 @@ import { CliError } from '../errors.js';
 import { type Io, printJson, table } from '../output.js';
 import { listAll } from './list.js';
 
+/** Scans sample files for PII (counts and locations, never values) into the report body the server stores. */
+async function piiReportOf(paths: readonly string[]): Promise<z.infer<typeof PiiReportBodySchema>> {
+  const policy = await import('@steward/policy');
+  const counts: Record<string, number> = {};
+  const files: z.infer<typeof PiiReportBodySchema>['files'] = [];
+  for (const p of paths) {
+    let r: import('@steward/policy').PiiScanResult;
+    try {
+      r = await policy.scanPii(p, { maxLocations: 100 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code) throw new CliError(`--pii ${p}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code})`}`, 2);
+      if (e instanceof policy.PiiFormatError) throw new CliError(`--pii ${e.message}`, 2);
+      throw e;
+    }
+    for (const [k, n] of Object.entries(r.counts)) counts[k] = (counts[k] ?? 0) + n;
+    const where = (l: import('@steward/policy').PiiLocation) =>
+      [l.kind, l.line !== undefined ? `line ${l.line}` : null, l.column !== undefined ? `col ${l.column}` : null, l.row !== undefined ? `row ${l.row}` : null, l.field !== undefined ? `field ${l.field}` : null].filter(Boolean).join(' ');
+    files.push({ path: path.basename(p), counts: { ...r.counts }, locations: r.locations.slice(0, 100).map(where) });
+  }
+  return { counts, files, scannedAt: new Date().toISOString(), tool: 'steward pii' };
+}
+
+function piiSummary(counts: Record<string, number>): string {
+  const found = Object.entries(counts).filter(([, n]) => n > 0);
+  return found.length === 0 ? 'no PII found' : found.map(([k, n]) => `${n} ${k}`).join(', ');
+}
+
 interface RegisterOpts {
   source: string;
   license: string;
@@ -25,6 +55,7 @@ interface RegisterOpts {
   sensitivity?: string;
   digest?: string;
   description?: string;
+  pii?: string[];
   json?: boolean;
 }
 
@@ -40,12 +71,14 @@ export function register(program: Command, io: Io): void {
     .option('--sensitivity <level>', `${SensitivitySchema.options.join('|')} (default internal)`)
     .option('--digest <sha256:hex>', 'digest of the data itself, if known')
     .option('--description <text>', 'what the data is')
+    .option('--pii <sample...>', 'scan these sample files (CSV, JSON Lines, Parquet, text) for PII and attach the counts')
     .option('--json', 'machine-readable output')
     .action(async (refText: string, opts: RegisterOpts, cmd: Command) => {
       const ref = parseArg(() => parseDatasetRef(refText, 'datasets register'));
       if (!LicenseSchema.safeParse(opts.license).success) throw new CliError(`--license: "${opts.license}" is not an SPDX license expression (e.g. Apache-2.0, CC-BY-4.0, MIT OR Apache-2.0) or "other"`, 2);
       if (opts.sensitivity && !SensitivitySchema.safeParse(opts.sensitivity).success) throw new CliError(`--sensitivity: "${opts.sensitivity}" is not one of ${SensitivitySchema.options.join(', ')}`, 2);
       if (opts.digest && !/^sha256:[0-9a-f]{64}$/.test(opts.digest)) throw new CliError(`--digest: "${opts.digest}" must be sha256:<64 lowercase hex>`, 2);
+      const piiReport = opts.pii && opts.pii.length > 0 ? await piiReportOf(opts.pii) : undefined;
       const { client, org } = connect(cmd, io);
       let transformScript: { name: string; sha256: string; size: number } | undefined;
       if (opts.transformScript) {
@@ -67,10 +100,23 @@ export function register(program: Command, io: Io): void {
         ...(opts.sensitivity ? { sensitivity: opts.sensitivity } : {}),
         ...(opts.digest ? { digest: opts.digest } : {}),
         ...(opts.description ? { description: opts.description } : {}),
+        ...(piiReport ? { piiReport } : {}),
       };
       const r = await client.json('POST', `/api/v1/orgs/${enc(org)}/datasets`, z.object({ created: z.boolean(), dataset: DatasetSchema }), body);
       if (opts.json) return printJson(io, r);
-      io.out(`${r.created ? 'registered' : 'already registered (identical)'} dataset ${r.dataset.name}@${r.dataset.version} in org ${org}`);
+      io.out(`${r.created ? 'registered' : 'already registered (identical)'} dataset ${r.dataset.name}@${r.dataset.version} in org ${org}${piiReport ? `; PII: ${piiSummary(piiReport.counts)}` : ''}`);
+    });
+  datasets
+    .command('pii <name@version> <samples...>')
+    .description('scan sample files of a registered dataset for PII and attach the report (counts and locations, never values); policies read the newest')
+    .option('--json', 'machine-readable output')
+    .action(async (refText: string, samples: string[], opts: { json?: boolean }, cmd: Command) => {
+      const ref = parseArg(() => parseDatasetRef(refText, 'datasets pii'));
+      const body = await piiReportOf(samples);
+      const { client, org } = connect(cmd, io);
+      const r = await client.json('POST', `/api/v1/orgs/${enc(org)}/datasets/${enc(ref.name)}/versions/${enc(ref.version)}/pii-report`, PiiReportSchema, body);
+      if (opts.json) return printJson(io, r);
+      io.out(`attached PII report ${r.id} to ${r.dataset}@${r.version}: ${piiSummary(r.counts)}`);
     });
   datasets
     .command('list')

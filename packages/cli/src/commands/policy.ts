@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
 import type { Io } from '../output.js';
+import { registerServerPolicyCommands, registerWaiverCommands } from './policy-server.js';
 
 const LINT_FORMATS = ['text', 'json', 'github'] as const;
 
@@ -55,13 +56,15 @@ async function runPii(paths: string[], opts: { json?: boolean; maxLocations: str
 }
 
 export function register(program: Command, io: Io): void {
-  const cmd = program.command('policy').description('policy files (offline)');
+  const cmd = program.command('policy').description('policy files: lint offline; push to the server, evaluate versions and read results');
   cmd
     .command('lint <files...>')
     .description('lint policy files: YAML, fields, duplicate ids, CEL expressions type-checked against the governance record')
     .option('--format <format>', `output: ${LINT_FORMATS.join(', ')}`, 'text')
     .option('--no-builtin', 'lint the files alone, without the built-in library')
     .action(async (files: string[], opts: { format: string; builtin: boolean }) => runLint(files, opts, io));
+  registerServerPolicyCommands(cmd, io);
+  registerWaiverCommands(program, io);
 
   program
     .command('pii <paths...>')

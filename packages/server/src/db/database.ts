@@ -10,6 +10,8 @@ import * as m0002 from './migrations/0002_scans.js';
 import * as m0003 from './migrations/0003_ledger.js';
 import * as m0004 from './migrations/0004_policy_signatures.js';
 import * as m0005s from './migrations/0005_signing_trust.js';
+import * as m0006 from './migrations/0006_webhooks.js';
+import * as m0007 from './migrations/0007_policy_params.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -20,6 +22,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_ledger': m0003,
   '0004_policy_signatures': m0004,
   '0005_signing_trust': m0005s,
+  '0006_webhooks': m0006,
+  '0007_policy_params': m0007,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

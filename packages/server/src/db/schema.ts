@@ -153,6 +153,8 @@ export interface PolicySetsTable {
   files_json: string;
   policy_count: number;
   rule_count: number;
+  /** Parameter overrides, `{ policy: { param: value } }` (0007). */
+  params_json: string;
   created_at: string;
   created_by: string;
 }
@@ -245,6 +247,57 @@ export interface TrustedSignersTable {
   removed_by: string | null;
 }
 
+/** 0006 (ADR 0014): webhook subscriptions, the dispatcher's cursor per org log, deliveries and their attempts. */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  org_id: string;
+  url: string;
+  events_json: string;
+  description: string;
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: string | null;
+  secret_rotated_at: string | null;
+  /** 1 or 0. */
+  active: number;
+  /** The org log's leaf index of the creation event: only later events are delivered. */
+  after_index: number | string;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  removed_at: string | null;
+  removed_by: string | null;
+}
+export interface WebhookCursorsTable { log_id: string; next_index: number | string; updated_at: string }
+export interface WebhookDeliveriesTable {
+  id: string;
+  org_id: string;
+  subscription_id: string;
+  audit_seq: number | string;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  claim_id: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  replay_of: string | null;
+  created_at: string;
+  updated_at: string;
+}
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  outcome: string;
+  response_excerpt: string | null;
+}
+
 export interface DB {
   orgs: OrgsTable;
   users: UsersTable;
@@ -274,4 +327,8 @@ export interface DB {
   signing_keys: SigningKeysTable;
   signatures: SignaturesTable;
   trusted_signers: TrustedSignersTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_cursors: WebhookCursorsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { StewardError, type PolicySet } from '@steward/domain';
-import { lintPolicyFiles, type CompiledPolicySet, type LintDiagnostic } from '@steward/policy';
+import { lintPolicyFiles, type CompiledPolicySet, type LintDiagnostic, type ParamOverrides } from '@steward/policy';
 import type { DB, PolicySetsTable } from '../db/schema.js';
 import { parseJson, type Tx } from '../services/context.js';
 
@@ -21,8 +21,11 @@ const COMPILED_CACHE_LIMIT = 32;
 const compiled = new Map<string, CompiledPolicySet>();
 
 /** Lints files; throws validation_failed naming every error (file, rule, line, column) when they do not lint. */
-export function compilePolicyFiles(files: readonly { path: string; text: string }[]): { set: CompiledPolicySet; warnings: LintDiagnostic[] } {
-  const { diagnostics, policySet } = lintPolicyFiles(files.map((f) => ({ path: f.path, text: f.text })));
+export function compilePolicyFiles(files: readonly { path: string; text: string }[], params: ParamOverrides = {}): { set: CompiledPolicySet; warnings: LintDiagnostic[] } {
+  const { diagnostics, policySet } = lintPolicyFiles(
+    files.map((f) => ({ path: f.path, text: f.text })),
+    { params, paramsFile: 'params' },
+  );
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (!policySet || errors.length > 0) {
     const first = errors[0];
@@ -39,11 +42,15 @@ export function policyFilesOf(row: PolicySetsTable): StoredPolicyFile[] {
   return parseJson<StoredPolicyFile[]>(row.files_json, []);
 }
 
+export function policyParamsOf(row: PolicySetsTable): ParamOverrides {
+  return parseJson<ParamOverrides>(row.params_json, {});
+}
+
 /** The compiled form of a stored set (cached by digest; a digest names exactly one set of files). */
 export function compiledPolicySet(row: PolicySetsTable): CompiledPolicySet {
   const hit = compiled.get(row.digest);
   if (hit) return hit;
-  const { set } = compilePolicyFiles(policyFilesOf(row));
+  const { set } = compilePolicyFiles(policyFilesOf(row), policyParamsOf(row));
   if (set.digest !== row.digest) throw new StewardError('integrity_violation', `stored policy set ${row.digest} now digests to ${set.digest}`);
   if (compiled.size >= COMPILED_CACHE_LIMIT) compiled.delete(compiled.keys().next().value!);
   compiled.set(row.digest, set);
@@ -78,6 +85,7 @@ export async function policySetView(db: Db, row: PolicySetsTable, activeId: stri
   return {
     digest: row.digest,
     files: policyFilesOf(row).map((f) => ({ path: f.path, sha256: f.sha256 })),
+    params: policyParamsOf(row),
     policies: Number(row.policy_count),
     rules: Number(row.rule_count),
     createdAt: row.created_at,

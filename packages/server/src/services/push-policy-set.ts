@@ -7,14 +7,14 @@ import { activePolicySet, compilePolicyFiles, policySetView, sha256Text } from '
  * does not lint is refused with every error's file, rule, line and column); the content is stored
  * once per digest, and every push (including re-activating an older set) is recorded.
  */
-export async function pushPolicySet({ ctx, input }: { ctx: ServiceContext; input: { org: string; files: { path: string; text: string }[]; comment?: string | undefined } }): Promise<{ created: boolean; policySet: PolicySet }> {
+export async function pushPolicySet({ ctx, input }: { ctx: ServiceContext; input: { org: string; files: { path: string; text: string }[]; params: Record<string, Record<string, unknown>>; comment?: string | undefined } }): Promise<{ created: boolean; policySet: PolicySet }> {
   const scope = authorize(ctx, input.org, 'policy.manage');
   const seen = new Set<string>();
   for (const [i, f] of input.files.entries()) {
     if (seen.has(f.path)) throw new StewardError('validation_failed', `files[${i}]: path "${f.path}" appears twice`, { field: `files[${i}].path` });
     seen.add(f.path);
   }
-  const { set } = compilePolicyFiles(input.files);
+  const { set } = compilePolicyFiles(input.files, input.params);
   const attempt = () =>
     ctx.db.transaction().execute(async (trx) => {
       const now = ctx.now().toISOString();
@@ -26,6 +26,7 @@ export async function pushPolicySet({ ctx, input }: { ctx: ServiceContext; input
           org_id: scope.orgId,
           digest: set.digest,
           files_json: JSON.stringify([...input.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((f) => ({ path: f.path, sha256: sha256Text(f.text), text: f.text }))),
+          params_json: JSON.stringify(input.params),
           policy_count: set.policies.length,
           rule_count: set.ruleCount,
           created_at: now,
@@ -44,6 +45,7 @@ export async function pushPolicySet({ ctx, input }: { ctx: ServiceContext; input
           digest: set.digest,
           previousDigest: previous?.digest ?? null,
           files: set.files,
+          params: input.params,
           policies: set.policies.length,
           rules: set.ruleCount,
           comment: input.comment ?? null,

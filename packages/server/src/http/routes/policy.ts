@@ -52,7 +52,7 @@ export const policyRoutes = [
     body: PushPolicySetBodySchema,
     response: { status: 201, schema: PushPolicySetResponseSchema, description: 'Stored (201) or already stored and now active (200)' },
     handler: async ({ ctx, input, reply }) => {
-      const r = await pushPolicySet({ ctx, input: { org: input.params.org, files: input.body.files, comment: input.body.comment } });
+      const r = await pushPolicySet({ ctx, input: { org: input.params.org, files: input.body.files, params: input.body.params, comment: input.body.comment } });
       reply.code(r.created ? 201 : 200);
       return r;
     },
