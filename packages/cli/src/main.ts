@@ -29,12 +29,16 @@ import * as check from './commands/check.js';
 import * as lock from './commands/lock.js';
 import * as verify from './commands/verify.js';
 import * as evidence from './commands/evidence.js';
+import * as exportCmd from './commands/export.js';
+import * as changelogCmd from './commands/changelog.js';
+import * as signatures from './commands/signatures.js';
+import * as provenance from './commands/provenance.js';
 
 export { CLI_VERSION };
 
 export function buildProgram(io: Io): Command {
   const program = baseProgram(io);
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, evidence]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, evidence, exportCmd, changelogCmd, signatures, provenance]) mod.register(program, io);
   return program;
 }
 

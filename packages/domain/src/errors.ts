@@ -13,6 +13,8 @@ export const ERROR_HTTP_STATUS = {
   conflict: 409,
   version_exists: 409,
   payload_too_large: 413,
+  /** The request is well-formed, but the stored records lack what it needs (e.g. a field an export format requires). */
+  unprocessable: 422,
   rate_limited: 429,
   internal: 500,
   /** Stored data fails its own integrity check (e.g. the ledger no longer matches a signed checkpoint). */

@@ -5,3 +5,4 @@ export * from './roles.js';
 export * from './api.js';
 export * from './paths.js';
 export * from './api-governance.js';
+export * from './api-signing.js';

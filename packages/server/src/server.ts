@@ -47,7 +47,7 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
   const events = new EventBus();
   // Deps and the queue refer to each other: the queue runs scans with deps, services wake the queue.
   const scanRef: { queue: ScanQueue | null } = { queue: null };
-  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, scans: { wake: () => scanRef.queue?.wake() } };
+  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, masterKey: master.key, scans: { wake: () => scanRef.queue?.wake() } };
   const boot = await bootstrap({ deps });
   const adopted = await backfillLedger(store.db, config.ledgerName);
   if (master.source === 'created') log(`steward: created the ledger master key in ${config.dataDir}/master.key (set STEWARD_MASTER_KEY to keep it elsewhere)`);

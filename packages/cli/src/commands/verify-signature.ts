@@ -13,6 +13,7 @@ import { collect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
 import { type Io, printJson } from '../output.js';
 import { defaultSignaturePath, filesCount, parseArgAsync, readInputFile } from './sign.js';
+import { isProvenanceBundle, verifyProvenanceSignature } from './provenance.js';
 
 interface VerifyOptions {
   publicKey?: string;
@@ -46,7 +47,7 @@ function describeSigner(s: SignerIdentity): string {
 export function register(program: Command, io: Io): void {
   program
     .command('verify-signature <path>')
-    .description('verify a model directory (or single model file) against its OpenSSF model-signing signature; exit 0 valid, 1 invalid, 2 usage')
+    .description('verify a model directory (or single model file) against its OpenSSF model-signing signature, or against signed SLSA provenance (steward provenance); exit 0 valid, 1 invalid, 2 usage')
     .option('--public-key <file>', 'PEM public key the model was signed with (key method)')
     .option('--certificate-chain <file>', 'PEM CA certificates to trust (certificate method); repeatable', collect, [])
     .option('--signature <file>', 'the signature (default: model.sig in the model directory)')
@@ -61,6 +62,10 @@ export function register(program: Command, io: Io): void {
       const signaturePath = opts.signature ?? defaultSignature;
       const bundle = readInputFile(signaturePath, 'signature');
       const ignorePaths = await parseArgAsync(() => resolveIgnorePaths(modelPath, opts.ignorePaths));
+      // Signed SLSA provenance (steward provenance): its subject must be this model's manifest.
+      if (isProvenanceBundle(bundle)) {
+        return verifyProvenanceSignature({ modelPath, bundle, trust, ignorePaths, signaturePath, allowSymlinks: Boolean(opts.allowSymlinks), json: Boolean(opts.json) }, io);
+      }
       let r;
       try {
         r = await verifyModelSignature({

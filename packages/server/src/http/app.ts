@@ -20,8 +20,10 @@ import { opsRoutes } from './routes/ops.js';
 import { scanRoutes } from './routes/scans.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { policyRoutes } from './routes/policy.js';
+import { signingRoutes } from './routes/signing.js';
+import { exportRoutes } from './routes/exports.js';
 
-export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes];
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes, ...signingRoutes, ...exportRoutes];
 
 export const STEWARD_VERSION = '0.1.0';
 

@@ -28,6 +28,8 @@ export interface Deps {
   scans: { wake(): void };
   /** The ledger's checkpoint signing keys. */
   ledger: LedgerKeyring;
+  /** The server master key (AES-256): encrypts private keys at rest (ledger keys, org signing keys). */
+  masterKey: Buffer;
   /** Derived-read cache, invalidated by any write; null when other processes may write (Postgres). */
   cache: ReadCache | null;
 }
