@@ -5,4 +5,5 @@ export * from './roles.js';
 export * from './api.js';
 export * from './paths.js';
 export * from './api-governance.js';
+export * from './api-webhooks.js';
 export * from './api-signing.js';

@@ -17,6 +17,8 @@ export const PERMISSIONS = {
   'scanner.configure': ['admin'],
   'ring.move': ['maintainer', 'admin'],
   'audit.read': ['auditor', 'admin'],
+  // Subscriptions send the org's events to outside URLs, so only those who run releases manage them.
+  'webhook.manage': ['maintainer', 'admin'],
   // The org's policy set governs maintainers, so only admins replace it.
   'policy.manage': ['admin'],
   // Storing an evaluation (a dry run needs only model.read).

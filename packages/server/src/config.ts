@@ -48,6 +48,19 @@ export const ServerConfigSchema = z
       .default('steward.local'),
     /** How often grown logs get a new signed checkpoint. */
     checkpointIntervalMs: z.coerce.number().int().min(10).default(1000),
+    /** Webhooks (ADR 0014): how long one delivery attempt may take before it counts as failed. */
+    webhookTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Attempts per delivery (the first and its retries) before it is marked dead. */
+    webhookMaxAttempts: z.coerce.number().int().min(1).max(50).default(12),
+    /** First retry delay; each retry doubles it (with jitter) up to webhookBackoffMaxMs. */
+    webhookBackoffBaseMs: z.coerce.number().int().min(1).default(5_000),
+    webhookBackoffMaxMs: z.coerce.number().int().min(1).default(6 * 3600 * 1000),
+    /** How often the dispatcher and the sender look for work other server processes committed. */
+    webhookPollIntervalMs: z.coerce.number().int().min(10).default(1000),
+    /** Deliveries sent at once by this process. */
+    webhookConcurrency: z.coerce.number().int().min(1).max(64).default(4),
+    /** How long a rotated-out secret keeps signing alongside the new one. */
+    webhookSecretGraceSeconds: z.coerce.number().int().min(0).default(86_400),
   })
   .refine((c) => Boolean(c.tlsCert) === Boolean(c.tlsKey), { message: 'TLS needs both a certificate and a key', path: ['tlsCert'] });
 
@@ -83,6 +96,13 @@ export const CONFIG_ENV: Record<keyof ServerConfigInput, string> = {
   masterKey: 'STEWARD_MASTER_KEY',
   ledgerName: 'STEWARD_LEDGER_NAME',
   checkpointIntervalMs: 'STEWARD_CHECKPOINT_INTERVAL_MS',
+  webhookTimeoutMs: 'STEWARD_WEBHOOK_TIMEOUT_MS',
+  webhookMaxAttempts: 'STEWARD_WEBHOOK_MAX_ATTEMPTS',
+  webhookBackoffBaseMs: 'STEWARD_WEBHOOK_BACKOFF_BASE_MS',
+  webhookBackoffMaxMs: 'STEWARD_WEBHOOK_BACKOFF_MAX_MS',
+  webhookPollIntervalMs: 'STEWARD_WEBHOOK_POLL_INTERVAL_MS',
+  webhookConcurrency: 'STEWARD_WEBHOOK_CONCURRENCY',
+  webhookSecretGraceSeconds: 'STEWARD_WEBHOOK_SECRET_GRACE_SECONDS',
 };
 
 /** Flags win over environment variables, which win over defaults. */

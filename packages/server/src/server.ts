@@ -14,6 +14,7 @@ import { defaultEngine, type ScanEngine } from '@steward/scanner';
 import { LedgerKeyring, loadMasterKey } from './ledger/keys.js';
 import { Checkpointer } from './ledger/log.js';
 import { backfillLedger } from './ledger/append.js';
+import { Webhooks } from './webhooks/runtime.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -23,6 +24,7 @@ export interface RunningServer {
   app: FastifyInstance;
   deps: Deps;
   scans: ScanQueue;
+  webhooks: Webhooks;
   /** The admin token when this start generated it (print once); null otherwise. */
   generatedToken: string | null;
   close(): Promise<void>;
@@ -47,7 +49,8 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
   const events = new EventBus();
   // Deps and the queue refer to each other: the queue runs scans with deps, services wake the queue.
   const scanRef: { queue: ScanQueue | null } = { queue: null };
-  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, masterKey: master.key, scans: { wake: () => scanRef.queue?.wake() } };
+  const webhookRef: { runtime: Webhooks | null } = { runtime: null };
+  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, masterKey: master.key, scans: { wake: () => scanRef.queue?.wake() }, webhooks: { wake: () => webhookRef.runtime?.wake() } };
   const boot = await bootstrap({ deps });
   const adopted = await backfillLedger(store.db, config.ledgerName);
   if (master.source === 'created') log(`steward: created the ledger master key in ${config.dataDir}/master.key (set STEWARD_MASTER_KEY to keep it elsewhere)`);
@@ -63,6 +66,9 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
   const queue = new ScanQueue(deps, opts.scanEngine ?? defaultEngine(), events, app.log);
   scanRef.queue = queue;
   await queue.start();
+  const webhooks = new Webhooks(deps, app.log);
+  webhookRef.runtime = webhooks;
+  await webhooks.start();
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -88,6 +94,7 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     deps,
     generatedToken: boot.generatedToken,
     scans: queue,
+    webhooks,
     close: async () => {
       if (gcTimer) clearInterval(gcTimer);
       // Let in-flight requests finish, but never wait on a connection that will not finish
@@ -98,6 +105,7 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
       } finally {
         clearTimeout(grace);
       }
+      await webhooks.stop();
       await queue.stop();
       await checkpointer.stop();
       await blobs.close();

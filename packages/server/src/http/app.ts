@@ -22,8 +22,9 @@ import { ledgerRoutes } from './routes/ledger.js';
 import { policyRoutes } from './routes/policy.js';
 import { signingRoutes } from './routes/signing.js';
 import { exportRoutes } from './routes/exports.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
-export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes, ...signingRoutes, ...exportRoutes];
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes, ...signingRoutes, ...exportRoutes, ...webhookRoutes];
 
 export const STEWARD_VERSION = '0.1.0';
 

@@ -26,6 +26,8 @@ export interface Deps {
   events: EventBus;
   /** Background scanning; `wake` after committing a pending scan row. */
   scans: { wake(): void };
+  /** Webhook dispatch (ADR 0014); `audit` wakes it, so committed events go out promptly. */
+  webhooks: { wake(): void };
   /** The ledger's checkpoint signing keys. */
   ledger: LedgerKeyring;
   /** The server master key (AES-256): encrypts private keys at rest (ledger keys, org signing keys). */
@@ -84,6 +86,8 @@ export interface AuditContext {
   actor?: Actor | null;
   requestId?: string | null;
   clientAddress?: string | null;
+  /** Nudged after each append (the dispatcher reads only committed events; polling covers the rest). */
+  webhooks?: { wake(): void };
 }
 
 /**
@@ -107,6 +111,7 @@ export async function audit(trx: Tx | Kysely<DB>, ctx: AuditContext, event: Audi
     });
   if (trx.isTransaction) await append(trx as Tx);
   else await trx.transaction().execute(append);
+  ctx.webhooks?.wake();
 }
 
 export function newId(): string {
