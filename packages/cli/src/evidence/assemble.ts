@@ -132,13 +132,14 @@ export async function assembleEvidence(opts: AssembleOptions): Promise<EvidenceI
 }
 
 /**
- * provenance.json is the SLSA statement the server's chosen provenance bundle signs (its newest,
- * trusted first): the DSSE payload, byte for byte, so the verifier can match it to a bundle.
+ * provenance.json is the SLSA statement the server serves for the version (its newest signed
+ * provenance, trusted first). Served as a bundle, its DSSE payload is taken byte for byte; served
+ * as the statement itself, it is kept as sent. The verifier matches it to a verified bundle.
  */
 async function gatherProvenance(client: StewardClient, url: string, spool: EvidenceSpool, say: (l: string) => void): Promise<void> {
-  let bundle: string;
+  let text: string;
   try {
-    bundle = await client.text('GET', url);
+    text = await client.text('GET', url);
   } catch (err) {
     const reason = absentReason(err, 'provenance');
     if (reason === null) throw err;
@@ -146,13 +147,21 @@ async function gatherProvenance(client: StewardClient, url: string, spool: Evide
     say(`absent: ${MEMBER_PATHS.provenance}: ${reason}`);
     return;
   }
-  let payload: Uint8Array;
+  let doc: { dsseEnvelope?: unknown; _type?: unknown };
   try {
-    payload = parseDsseBundle(bundle).payloadBytes;
-  } catch (err) {
-    throw new CliError(`the server's provenance is not a signed statement: ${(err as Error).message}`, 1);
+    doc = JSON.parse(text) as typeof doc;
+  } catch {
+    throw new CliError('the server\'s provenance is not JSON', 1);
   }
-  await spool.addBytes(MEMBER_PATHS.provenance, 'provenance', Buffer.from(payload));
+  if (doc?.dsseEnvelope === undefined) {
+    await spool.addBytes(MEMBER_PATHS.provenance, 'provenance', text);
+    return;
+  }
+  try {
+    await spool.addBytes(MEMBER_PATHS.provenance, 'provenance', Buffer.from(parseDsseBundle(text).payloadBytes));
+  } catch (err) {
+    throw new CliError(`the server's provenance bundle is malformed: ${(err as Error).message}`, 1);
+  }
 }
 
 /** Is this event about the version: aimed at it, or naming it in its details (ring moves, rescans, signatures...)? */

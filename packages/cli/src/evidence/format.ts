@@ -66,7 +66,7 @@ export const MEMBER_PATHS = {
   'export-model-card': 'exports/README.md',
   'export-annex-iv': 'exports/annex-iv.md',
   'export-annex-iv-html': 'exports/annex-iv.html',
-  'export-gpai-form': 'exports/gpai-form.json',
+  'export-gpai-form': 'exports/gpai-form.md',
   'export-gpai-form-html': 'exports/gpai-form.html',
   'export-changelog': 'exports/changelog.md',
 } as const satisfies Partial<Record<MemberKind, string>>;

@@ -298,12 +298,13 @@ export async function verifyEvidence(file: string, opts: EvidenceVerifyOptions =
   if (provenanceStatement) {
     try {
       const st = parseInTotoStatement(provenanceStatement.value);
-      const bytes = provenanceStatement.member.content!;
-      const signedBy = [...signedProvenance].find(([, p]) => Buffer.from(p).equals(bytes))?.[0];
+      // The same statement as a bundle signs: equal as JSON (the server may serve it re-indented).
+      const mine = canonicalJson(provenanceStatement.value);
+      const signedBy = [...signedProvenance].find(([, p]) => canonicalJson(JSON.parse(Buffer.from(p).toString('utf8'))) === mine)?.[0];
       if (st.predicateType !== SLSA_PROVENANCE_PREDICATE_TYPE) c.fail(MEMBER_PATHS.provenance, 'provenance', `predicateType ${st.predicateType}, not SLSA provenance v1`);
       else if (!st.subject.some((s) => s.digest.sha256 === digest)) c.fail(MEMBER_PATHS.provenance, 'provenance', `no subject has the manifest digest ${short(digest)}… (subjects: ${st.subject.map((s) => short(s.digest.sha256 ?? '?')).join(', ')})`);
       else if (signedBy) c.pass(MEMBER_PATHS.provenance, 'provenance', `SLSA provenance v1 about this manifest, the statement ${signedBy} signs`);
-      else if (bundles.some((b) => b.kind === 'provenance-signature')) c.fail(MEMBER_PATHS.provenance, 'provenance', 'SLSA provenance about this manifest, but no verified provenance signature in the archive signs these bytes');
+      else if (bundles.some((b) => b.kind === 'provenance-signature')) c.fail(MEMBER_PATHS.provenance, 'provenance', 'SLSA provenance about this manifest, but no verified provenance signature in the archive signs this statement');
       else c.warn(MEMBER_PATHS.provenance, 'provenance', 'SLSA provenance v1 about this manifest, unsigned: no provenance signature in the archive');
     } catch (err) {
       c.fail(MEMBER_PATHS.provenance, 'provenance', `not an in-toto statement: ${(err as Error).message}`);
@@ -635,12 +636,10 @@ function checkExports(c: Checks, index: EvidenceIndex, digest: string, files: Re
     if (other) return c.fail(path, 'export', `quotes manifest root digest ${short(other)}…, not this manifest's ${short(digest)}…`);
     c.pass(path, 'export', `quotes the manifest digest${quotes.length > 1 ? ` (${quotes.length} times)` : ''}`);
   };
-  for (const kind of ['export-model-card', 'export-annex-iv', 'export-annex-iv-html', 'export-gpai-form-html'] as const) {
+  for (const kind of ['export-model-card', 'export-annex-iv', 'export-annex-iv-html', 'export-gpai-form', 'export-gpai-form-html'] as const) {
     const m = r.content(kind);
     if (m) quoted(kind, utf8(m.content!));
   }
-  const gpai = r.json('export-gpai-form');
-  if (gpai) quoted('export-gpai-form', JSON.stringify(gpai.value));
   const changelog = r.content('export-changelog');
   if (changelog) {
     const text = utf8(changelog.content!);

@@ -146,7 +146,7 @@ export async function buildEvidence(): Promise<EvidenceFixture> {
     [MEMBER_PATHS['export-model-card'], Buffer.from(toModelCard(input).document)],
     [MEMBER_PATHS['export-annex-iv'], Buffer.from(toAnnexIv(input, { format: 'markdown' }).document)],
     [MEMBER_PATHS['export-annex-iv-html'], Buffer.from(toAnnexIv(input, { format: 'html' }).document)],
-    [MEMBER_PATHS['export-gpai-form'], json(toGpaiForm(input).document)],
+    [MEMBER_PATHS['export-gpai-form'], Buffer.from(renderGpaiForm(toGpaiForm(input).document, { format: 'markdown' }))],
     [MEMBER_PATHS['export-gpai-form-html'], Buffer.from(renderGpaiForm(toGpaiForm(input).document, { format: 'html' }))],
     [MEMBER_PATHS['export-changelog'], Buffer.from(changelog(versionLine()))],
   ]);
