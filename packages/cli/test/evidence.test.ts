@@ -412,10 +412,12 @@ describe.each(DB_KINDS)('evidence round trip against a server (%s)', (kind) => {
 
   it('steward export --format evidence writes the same kind of archive', async () => {
     const f = path.join(root, 'export.evidence.tar.gz');
-    const r = await cli(['export', 'default/summarizer@1.0.0', '--format', 'evidence', '-o', f]);
-    if (r.code === 2 && /--format: "evidence" is not one of/.test(r.stderr)) return; // export.ts without the evidence format yet
-    ok(r);
+    const r = ok(await cli(['export', 'default/summarizer@1.0.0', '--format', 'evidence', '-o', f, '--quiet']));
+    expect(r.stdout).toMatch(/^wrote .*export\.evidence\.tar\.gz: evidence for default\/summarizer@1\.0\.0, \d+ member\(s\), 1 absent$/m);
     expect((await verifyCli(f)).code).toBe(0);
+    const toStdout = await cli(['export', 'default/summarizer@1.0.0', '--format', 'evidence']);
+    expect(toStdout.code).toBe(2);
+    expect(toStdout.stderr).toMatch(/--format evidence writes an archive: give -o FILE/);
   });
 
   it('an edited member fails, naming it', async () => {

@@ -8,6 +8,7 @@ import { enc, type StewardClient } from '../client.js';
 import { connect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../output.js';
+import { createEvidenceArchive } from './evidence.js';
 
 /** What one --format produces: the document as a stream, and what it could not say. */
 export interface ExportOutput {
@@ -69,10 +70,15 @@ export function register(program: Command, io: Io): void {
   program
     .command('export <ref>')
     .description(`export ORG/NAME@VERSION (or @RING) as a compliance or documentation document; the export is recorded in the audit log`)
-    .requiredOption('--format <format>', `one of: ${Object.keys(EXPORT_HANDLERS).join(', ')}`)
+    .requiredOption('--format <format>', `one of: ${Object.keys(EXPORT_HANDLERS).join(', ')}, evidence (an archive of all of them and more, with -o; see \`steward evidence\`)`)
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--quiet', 'do not print the export\'s warnings (what is missing or approximated)')
     .action(async (refText: string, opts: { format: string; output?: string; quiet?: boolean }, cmd: Command) => {
+      // An evidence archive is binary and gathered from many endpoints (commands/evidence.ts): to a file only.
+      if (opts.format === 'evidence') {
+        if (!opts.output) throw new CliError('--format evidence writes an archive: give -o FILE', 2);
+        return createEvidenceArchive(cmd, io, refText, opts.output, opts.quiet);
+      }
       const handler = Object.hasOwn(EXPORT_HANDLERS, opts.format) ? EXPORT_HANDLERS[opts.format] : undefined;
       if (!handler) throw new CliError(`--format: "${opts.format}" is not one of ${Object.keys(EXPORT_HANDLERS).join(', ')}`, 2);
       const ref = parseArg(() => parseModelVersionRef(refText, 'export'));
