@@ -33,12 +33,13 @@ import * as exportCmd from './commands/export.js';
 import * as changelogCmd from './commands/changelog.js';
 import * as signatures from './commands/signatures.js';
 import * as provenance from './commands/provenance.js';
+import * as webhooks from './commands/webhooks.js';
 
 export { CLI_VERSION };
 
 export function buildProgram(io: Io): Command {
   const program = baseProgram(io);
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, evidence, exportCmd, changelogCmd, signatures, provenance]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, evidence, exportCmd, changelogCmd, signatures, provenance, webhooks]) mod.register(program, io);
   return program;
 }
 

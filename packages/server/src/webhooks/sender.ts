@@ -7,7 +7,7 @@ import { openWebhookSecret } from './secrets.js';
 import { signatureHeader } from './signature.js';
 
 /** A claim's lease beyond the request timeout: a row still `delivering` after it was left by a dead process. */
-const LEASE_MARGIN_MS = 30_000;
+const LEASE_MARGIN_MS = 5_000;
 /** A receiver's Retry-After is followed (never retried sooner), up to a day. */
 const RETRY_AFTER_CAP_MS = 86_400_000;
 /** How much of a receiver's response body the attempt log keeps. */
