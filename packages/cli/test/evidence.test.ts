@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKeyPair } from '@steward/attest';
+import { fileURLToPath } from 'node:url';
+import { generateSigningKeyPair, signStatement, toInTotoStatement, type Manifest } from '@steward/attest';
 import { generateNoteKey } from '@steward/ledger';
 import { DB_KINDS, createTestDatabase, type TestDatabase } from '../../server/test/helpers/db.js';
 import { main } from '../src/main.js';
@@ -68,6 +69,8 @@ describe('evidence verify, offline', () => {
       expect(by(m, 'export')?.status, m).toBe('pass');
     }
     expect(by('approvals.json', 'absent')).toMatchObject({ status: 'absent', message: 'no approvals recorded' });
+    expect(by('policy/evaluations.json', 'policy')?.message).toBe('1 evaluation(s) of acme/sentiment-bert@1.2.0');
+    expect(by('provenance.json', 'provenance')?.message).toMatch(/SLSA provenance v1 about this manifest, the statement signatures\/provenance-sig2\.sig signs/);
     expect(r.checks.some((c) => c.status === 'warn')).toBe(false);
     const raw = await readRaw(good);
     expect(raw[0]!.name).toBe('index.json');
@@ -153,6 +156,27 @@ describe('evidence verify, offline', () => {
     const f = file();
     await tamper(good, f, (es) => es.map((e) => (e.name === 'provenance.json' ? { ...e, data: Buffer.from(e.data.toString().replace('"https://steward.example.com/builders/registry"', '"https://evil.example.com/builder"')) } : e)), { reindex: true });
     failedOn(await verify(f), 'provenance.json', /no verified provenance signature in the archive signs this statement/);
+  });
+
+  it('policy evaluations of another version fail', async () => {
+    const f = file();
+    await tamper(good, f, (es) => es.map((e) => (e.name === 'policy/evaluations.json' ? { ...e, data: Buffer.from(e.data.toString().replace('"version": "1.2.0"', '"version": "1.1.0"')) } : e)), { reindex: true });
+    failedOn(await verify(f), 'policy/evaluations.json', /1 evaluation\(s\) are about another version \(acme\/sentiment-bert@1\.1\.0\)/);
+  });
+
+  it('certificate signatures verify against a trusted CA given with --trusted-key, and fail under another CA', async () => {
+    const certs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../attest/test/fixtures/certificates');
+    const pem = (f: string) => fs.readFileSync(path.join(certs, f), 'utf8');
+    const bundle = signStatement(toInTotoStatement(fx.version.manifest as Manifest, fx.version.model), { privateKeyPem: pem('leaf.key'), certificateChainPem: pem('leaf.pem') });
+    const f = file();
+    await tamper(good, f, (es) => es.map((e) => (e.name === 'signatures/model-sig1.sig' ? { ...e, data: Buffer.from(bundle) } : e.name === 'signatures/signatures.json' ? { ...e, data: Buffer.from(e.data.toString().replace(createHash('sha256').update(fx.members.get('signatures/model-sig1.sig')!).digest('hex'), createHash('sha256').update(bundle).digest('hex'))) } : e)), { reindex: true });
+    const r = await verify(f, { trusted: [{ source: 'signer.pub', pem: fx.signer.publicKeyPem }, { source: 'root-ca.pem', pem: pem('root-ca.pem') }] });
+    expect(failures(r)).toEqual([]);
+    expect(r.checks.find((c) => c.member === 'signatures/model-sig1.sig' && c.check === 'signature')?.message).toMatch(/model signature by certificate CN=model signer/);
+    const other = await verify(f, { trusted: [{ source: 'signer.pub', pem: fx.signer.publicKeyPem }, { source: 'other-ca.pem', pem: pem('other-ca.pem') }] });
+    failedOn(other, 'signatures/model-sig1.sig', /certificate_untrusted/);
+    const noCa = await verify(f);
+    failedOn(noCa, 'signatures/model-sig1.sig', /certificate-signed, and no trusted CA certificate was given/);
   });
 
   it('a signature by a key that is not trusted fails', async () => {

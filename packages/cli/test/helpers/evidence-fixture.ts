@@ -137,6 +137,19 @@ export async function buildEvidence(): Promise<EvidenceFixture> {
         report: { tool: { name: 'steward-scanner', version: '0.1.0' }, scannedAt: '2025-02-20T08:45:02.000Z', verdict: 'safe', summary: {}, extraAllowed: [], files: manifest.files.map((f) => ({ path: f.path, format: 'json', size: f.size, sha256: f.sha256, verdict: 'safe', findings: [] })) },
       }),
     ],
+    [
+      MEMBER_PATHS['policy-evaluations'],
+      json({
+        items: [
+          {
+            id: 'ev1', org: version.org, model: version.model, version: version.version, trigger: 'push', ring: 'staging', outcome: 'passed', blocking: [],
+            policySetDigest: 'sha256:' + '12'.repeat(32), recordDigest: 'sha256:' + '34'.repeat(32), counts: { pass: 1, fail: 0, error: 0, waived: 0, skipped: 0 },
+            results: [{ ruleId: 'scan.safe', policy: 'default', severity: 'error', status: 'pass', waivedStatus: null, message: null, error: null, reads: [], waiver: null, expiredWaiver: null, skipReason: null, location: null }],
+            evaluatedAt: '2025-02-20T08:46:00.000Z', evaluatedBy: 'system',
+          },
+        ],
+      }),
+    ],
     [MEMBER_PATHS['audit-events'], Buffer.from(ledger.lines.map((l) => l + '\n').join(''))],
     [MEMBER_PATHS['audit-proofs'], json(ledger.proofs)],
     [MEMBER_PATHS['audit-checkpoint'], Buffer.from(ledger.checkpoint)],
