@@ -87,6 +87,13 @@ describe.each(DB_KINDS)('signing, provenance and exports from the CLI (%s)', (ki
     const v = ok(await cli(['verify-signature', model, '--public-key', at('org.pub'), '--signature', at('dl.sig')]));
     expect(v.stdout).toMatch(/^verified sentiment: 3 files, sha256:[0-9a-f]{64}\nsigned by key [0-9a-f]{64} \(ECDSA P-256\)\n$/);
 
+    // What `pull` writes verifies too, in a directory named after the model or with --model-name.
+    ok(await cli(['pull', 'default/sentiment@1.0.0', at('pulled/sentiment')]));
+    ok(await cli(['verify-signature', at('pulled/sentiment'), '--public-key', at('org.pub'), '--signature', at('dl.sig')]));
+    ok(await cli(['pull', 'default/sentiment@1.0.0', at('deploy')]));
+    failed(await cli(['verify-signature', at('deploy'), '--public-key', at('org.pub'), '--signature', at('dl.sig')]), 1, /other_model.*not "deploy"/);
+    ok(await cli(['verify-signature', at('deploy'), '--public-key', at('org.pub'), '--signature', at('dl.sig'), '--model-name', 'sentiment']));
+
     // A copy with a changed file no longer verifies.
     const changed = at('changed/sentiment');
     fs.cpSync(model, changed, { recursive: true });
