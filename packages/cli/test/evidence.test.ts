@@ -16,6 +16,10 @@ import { DB_KINDS, createTestDatabase, type TestDatabase } from '../../server/te
 import { main } from '../src/main.js';
 import type { Io } from '../src/output.js';
 import { type EvidenceVerification, verifyEvidence } from '../src/evidence/verify.js';
+import { concernsVersion } from '../src/evidence/assemble.js';
+import { EvidenceSpool } from '../src/evidence/archive-writer.js';
+import { readEvidenceArchive } from '../src/evidence/archive-reader.js';
+import { kindOfPath, memberPathProblem, signaturePath } from '../src/evidence/format.js';
 import { buildEvidence, pemFile, readRaw, tamper, writeEvidence, writeRaw, type EvidenceFixture, type RawEntry } from './helpers/evidence-fixture.js';
 import { writeTree } from './helpers/files.js';
 import { ADMIN_TOKEN, type CliResult, type ServerProcess, json, ok, runCli, startServerProcess } from './helpers/processes.js';
@@ -39,6 +43,62 @@ function failedOn(r: EvidenceVerification, member: string, message: RegExp): voi
   const f = failures(r).filter((c) => c.member === member);
   expect(f.map((c) => c.message).join('\n'), JSON.stringify(failures(r), null, 2)).toMatch(message);
 }
+
+describe('evidence format pieces', () => {
+  it('a member\'s kind follows from its path; signature ids are made safe for a file name', () => {
+    expect(kindOfPath('manifest.json')).toBe('manifest');
+    expect(kindOfPath('audit/events.jsonl')).toBe('audit-events');
+    expect(kindOfPath('signatures/model-0a1b.sig')).toBe('model-signature');
+    expect(kindOfPath('signatures/provenance-0a1b.sig')).toBe('provenance-signature');
+    expect(kindOfPath('signatures/other-0a1b.sig')).toBeNull();
+    expect(kindOfPath('exports/notes.txt')).toBeNull();
+    expect(signaturePath('model', 'a/b..c')).toBe('signatures/model-a_b__c.sig');
+    expect(kindOfPath(signaturePath('provenance', '01d5a512-d1d4'))).toBe('provenance-signature');
+  });
+
+  it('member names: the manifest path rules', () => {
+    expect(memberPathProblem('exports/README.md')).toBeNull();
+    expect(memberPathProblem('../x')).toBe('".." component');
+    expect(memberPathProblem('/x')).toBe('absolute path');
+    expect(memberPathProblem('a//b')).toMatch(/empty component/);
+    expect(memberPathProblem('a\\b')).toBe('backslash');
+    expect(memberPathProblem('a\u0000b')).toMatch(/control character/);
+  });
+
+  it('ledger events concerning a version: aimed at it, or naming it', () => {
+    const e = (o: Partial<Parameters<typeof concernsVersion>[0]>) => ({ model: 'acme/m', targetType: 'model', targetId: 'mdl', details: {}, ...o });
+    expect(concernsVersion(e({ targetType: 'model_version', targetId: 'v1' }), 'acme/m', 'v1', '1.0.0')).toBe(true);
+    expect(concernsVersion(e({ details: { version: '1.0.0', ring: 'prod' } }), 'acme/m', 'v1', '1.0.0')).toBe(true);
+    expect(concernsVersion(e({ details: { version: '2.0.0' } }), 'acme/m', 'v1', '1.0.0')).toBe(false);
+    expect(concernsVersion(e({ model: 'acme/other', targetId: 'v1' }), 'acme/m', 'v1', '1.0.0')).toBe(false);
+    expect(concernsVersion(e({ model: null, targetType: 'blob', targetId: 'ab' }), 'acme/m', 'v1', '1.0.0')).toBe(false);
+  });
+
+  it('streams members through the spool and back, in chunks, with the digests the index lists', async () => {
+    const spool = await EvidenceSpool.create();
+    const f = path.join(tmp, 'stream.tar.gz');
+    const hash = createHash('sha256');
+    async function* big() {
+      for (let i = 0; i < 12; i++) {
+        const chunk = Buffer.alloc(1024 * 1024, i);
+        hash.update(chunk);
+        yield chunk;
+      }
+    }
+    try {
+      await spool.addStream('exports/annex-iv.html', 'export-annex-iv-html', big());
+      spool.markAbsent('approvals.json', 'approvals', 'none yet');
+      const index = await spool.write(f, { model: 'acme/m', version: '1.0.0', versionId: 'v1', manifestDigest: 'ab'.repeat(32), generatedAt: '2025-01-01T00:00:00.000Z', generator: 'test', server: null });
+      expect(index.members).toEqual([{ path: 'exports/annex-iv.html', kind: 'export-annex-iv-html', size: 12 * 1024 * 1024, sha256: hash.digest('hex'), mediaType: 'text/html; charset=utf-8' }]);
+      const read = await readEvidenceArchive(f, () => false);
+      expect(read.compressed).toBe(true);
+      expect(read.members.map((m) => [m.path, m.size, m.sha256, m.content])).toEqual([['exports/annex-iv.html', index.members[0]!.size, index.members[0]!.sha256, null]]);
+      expect(read.index.absent).toEqual([{ path: 'approvals.json', kind: 'approvals', reason: 'none yet' }]);
+    } finally {
+      await spool.dispose();
+    }
+  });
+});
 
 describe('evidence verify, offline', () => {
   let fx: EvidenceFixture;
@@ -177,6 +237,16 @@ describe('evidence verify, offline', () => {
     failedOn(other, 'signatures/model-sig1.sig', /certificate_untrusted/);
     const noCa = await verify(f);
     failedOn(noCa, 'signatures/model-sig1.sig', /certificate-signed, and no trusted CA certificate was given/);
+  });
+
+  it('a listed signature whose bundle the server did not provide is reported absent, not failed', async () => {
+    const f = file();
+    const members = new Map(fx.members);
+    members.delete('signatures/model-sig1.sig');
+    await writeEvidence({ ...fx, members }, f, { absent: { 'signatures/model-sig1.sig': 'the server did not provide the bundle of signature sig1: gone (HTTP 404 not_found)' } });
+    const r = await verify(f);
+    expect(failures(r)).toEqual([]);
+    expect(r.checks.find((c) => c.member === 'signatures/model-sig1.sig')).toMatchObject({ status: 'absent' });
   });
 
   it('a signature by a key that is not trusted fails', async () => {

@@ -279,7 +279,9 @@ export async function verifyEvidence(file: string, opts: EvidenceVerifyOptions =
     c.warn('signatures/', 'trust', archiveAnchors.length > 0 ? 'signatures checked against keys the archive itself lists (self-asserted): pass --trusted-key with keys obtained independently' : 'no trusted key given (--trusted-key) and the archive lists none');
   }
   if (signatureList) {
+    const absentPaths = new Set(index.absent.map((a) => a.path));
     for (const [path, s] of listedSignatures) {
+      if (absentPaths.has(path)) continue; // reported as absent, with the server's reason
       const m = byPath.get(path);
       if (!m || !listed.has(path)) c.fail(path, 'signature', `signatures.json lists ${s.subject} signature ${s.id}, but its bundle is not in the archive`);
       else if (m.sha256 !== s.bundleDigest) c.fail(path, 'signature', `the bundle's sha256 ${short(m.sha256)}… is not the ${short(s.bundleDigest)}… the server recorded`);

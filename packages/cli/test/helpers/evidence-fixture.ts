@@ -16,7 +16,7 @@ import { changelog, renderGpaiForm, toAnnexIv, toCycloneDx, toGpaiForm, toModelC
 import { canonicalJson, generateNoteKey, inclusionProof, leafHash, nodeHash, nodeKey, parseSignerKey, signCheckpoint, TreeBuilder, type NodeId } from '@steward/ledger';
 import { buildExportInput, versionLine } from '../../../exports/test/fixtures.js';
 import { EvidenceSpool } from '../../src/evidence/archive-writer.js';
-import { MEMBER_PATHS, signaturePath } from '../../src/evidence/format.js';
+import { MEMBER_PATHS, kindOfPath, signaturePath } from '../../src/evidence/format.js';
 
 export const ORIGIN = 'steward.local/acme';
 
@@ -175,7 +175,7 @@ export async function writeEvidence(fx: EvidenceFixture, file: string, opts: { a
   const spool = await EvidenceSpool.create();
   try {
     for (const [p, bytes] of fx.members) await spool.addBytes(p, KINDS[p] ?? (p.startsWith('signatures/model-') ? 'model-signature' : 'provenance-signature'), bytes);
-    for (const [p, reason] of Object.entries(opts.absent ?? {})) spool.markAbsent(p, KINDS[p]!, reason);
+    for (const [p, reason] of Object.entries(opts.absent ?? {})) spool.markAbsent(p, KINDS[p] ?? kindOfPath(p)!, reason);
     await spool.write(file, {
       model: `${fx.version.org}/${fx.version.model}`,
       version: fx.version.version,
