@@ -274,7 +274,10 @@ export async function verifyEvidence(file: string, opts: EvidenceVerifyOptions =
   const anchors = cliAnchors.length > 0 ? cliAnchors : archiveAnchors;
   const signatureList = parsed('signature-list', SignatureListFileSchema);
   const listedSignatures = new Map((signatureList?.items ?? []).map((s) => [`signatures/${s.subject}-${s.id.replace(/[^A-Za-z0-9_-]/g, '_')}.sig`, s]));
-  const bundles = index.members.filter((m) => m.kind === 'model-signature' || m.kind === 'provenance-signature');
+  // By path, not by the index's label: a relabelled bundle is still checked.
+  const bundles = index.members
+    .map((m) => ({ path: m.path, kind: kindOfPath(m.path) }))
+    .filter((m): m is { path: string; kind: 'model-signature' | 'provenance-signature' } => m.kind === 'model-signature' || m.kind === 'provenance-signature');
   if (bundles.length > 0 && cliAnchors.length === 0) {
     c.warn('signatures/', 'trust', archiveAnchors.length > 0 ? 'signatures checked against keys the archive itself lists (self-asserted): pass --trusted-key with keys obtained independently' : 'no trusted key given (--trusted-key) and the archive lists none');
   }
