@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audit } from '../src/services/context.js';
 import { backoffMs, decide, retryAfterMs } from '../src/webhooks/sender.js';
+import { Webhooks } from '../src/webhooks/runtime.js';
 import { DB_KINDS } from './helpers/db.js';
 import { pushFiles } from './helpers/push.js';
 import { type Receiver, startReceiver, until, verifyDelivery } from './helpers/receiver.js';
@@ -84,6 +85,7 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
   it('delivers signed events for pushes, ring moves and rollbacks; filters select them', async () => {
     const all = await subscribe('/all', ['model.*', 'version.pushed', 'ring.*']);
     const rings = await subscribe('/rings', ['ring.*']);
+    const scans = await subscribe('/scans', ['version.scanned']);
     expect(all.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
     // The secret is shown once: never in reads.
     const listed = await srv.api('GET', `${BASE}/webhooks`);
@@ -127,10 +129,16 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
     expect(logged).toMatchObject({ webhookId: rings.id, eventId: ev.seq, eventType: 'ring.rolled_back', status: 'succeeded', attempts: 1, lastStatusCode: 200 });
     expect(logged.attemptLog).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200, outcome: 'succeeded', response: 'ok' })]);
 
-    // Version scans complete in the background and are events too (version.scanned), for those who ask.
-    await srv.running.scans.idle();
+    // Scans complete in the background; their completion is an event too.
+    await until(() => rx.at('/scans').length >= 2, 'two version.scanned deliveries');
+    const scanned = rx.at('/scans').map((r) => JSON.parse(r.body));
+    expect(scanned.map((p) => [p.type, p.details.version, p.details.verdict]).sort()).toEqual([
+      ['version.scanned', '1.0.0', 'safe'],
+      ['version.scanned', '1.1.0', 'safe'],
+    ]);
+    expect(rx.at('/scans').every((r) => verifyDelivery(r, scans.secret))).toBe(true);
     expect(types('/all')).not.toContain('version.scanned');
-    for (const id of [all.id, rings.id]) expect((await srv.api('DELETE', `${BASE}/webhooks/${id}`)).json.state).toBe('removed');
+    for (const id of [all.id, rings.id, scans.id]) expect((await srv.api('DELETE', `${BASE}/webhooks/${id}`)).json.state).toBe('removed');
   });
 
   it('retries a 500, then records the success and every attempt', async () => {
@@ -317,5 +325,23 @@ describe.each(DB_KINDS)('webhooks on %s', (kind) => {
     expect((await srv.api('GET', `${BASE}/webhooks`)).json.items).toHaveLength(before);
     const created = await srv.api('GET', `${BASE}/audit-events?action=webhook.created`);
     expect(created.json.items).toHaveLength(before);
+  });
+
+  // Last: it stops the server's own dispatcher and sender.
+  it('events committed while no dispatcher ran are delivered once one starts', async () => {
+    const sub = await subscribe('/late', ['user.added']);
+    await srv.running.webhooks.stop();
+    const name = await addUser();
+    expect(await deliveries(sub.id)).toEqual([]);
+    // As after a crash between the commit and the dispatch: a new process finds the event past its cursor.
+    const next = new Webhooks(srv.running.deps, null);
+    await next.start();
+    try {
+      await until(() => rx.at('/late').length === 1, 'the late delivery');
+      expect(JSON.parse(rx.at('/late')[0]!.body).details.name).toBe(name);
+      expect(verifyDelivery(rx.at('/late')[0]!, sub.secret)).toBe(true);
+    } finally {
+      await next.stop();
+    }
   });
 });

@@ -241,9 +241,22 @@ export class DeliverySender {
     }
     const attempt = row.attempts + 1;
     const startedAt = this.deps.now();
-    const secrets = [openWebhookSecret(this.deps.masterKey, sub.id, sub.secret_enc)];
-    if (sub.previous_secret_enc && sub.previous_secret_expires_at && Date.parse(sub.previous_secret_expires_at) > startedAt.getTime()) {
-      secrets.push(openWebhookSecret(this.deps.masterKey, sub.id, sub.previous_secret_enc));
+    let secrets: string[];
+    try {
+      secrets = [openWebhookSecret(this.deps.masterKey, sub.id, sub.secret_enc)];
+      if (sub.previous_secret_enc && sub.previous_secret_expires_at && Date.parse(sub.previous_secret_expires_at) > startedAt.getTime()) {
+        secrets.push(openWebhookSecret(this.deps.masterKey, sub.id, sub.previous_secret_enc));
+      }
+    } catch (err) {
+      // Another master key than the one the secret was sealed with: unsigned is never an option, and retrying will not help.
+      this.log?.error({ err, delivery: row.id }, 'webhook secret unreadable');
+      await db
+        .updateTable('webhook_deliveries')
+        .set({ status: 'failed', claim_id: null, last_error: (err as Error).message, updated_at: this.deps.now().toISOString() })
+        .where('id', '=', row.id)
+        .where('claim_id', '=', claimId)
+        .execute();
+      return;
     }
     const result = await this.post(sub.url, row, attempt, secrets, startedAt);
     if (result === 'interrupted') {
