@@ -25,7 +25,6 @@ import {
   type ParsedDsseBundle,
   type SignerIdentity,
 } from '@steward/attest';
-import { StewardError } from '@steward/domain';
 import { keyFingerprint } from './org-key.js';
 
 export interface TrustCandidates {
@@ -191,7 +190,7 @@ export function verifyUploadedBundle(opts: {
     return verifyWithCertificates(bundle, [...opts.trust.trustedCas.map((pem) => ({ pem, supplied: false })), ...suppliedCas.map((pem) => ({ pem, supplied: true }))]);
   }
   if (!isObject(material.publicKey)) {
-    if (isObject(material.certificate) || Array.isArray(material.tlogEntries) && material.tlogEntries.length > 0) {
+    if (isObject(material.certificate) || (Array.isArray(material.tlogEntries) && material.tlogEntries.length > 0)) {
       refuseSignature('unsupported_bundle', 'Sigstore (keyless) bundles are not supported yet: sign with a key or a certificate chain');
     }
     refuseSignature('malformed_bundle', 'model signature: verificationMaterial has neither publicKey nor x509CertificateChain');
@@ -202,9 +201,4 @@ export function verifyUploadedBundle(opts: {
     ...(opts.supplied.publicKeyPem === undefined ? [] : [{ pem: opts.supplied.publicKeyPem, supplied: true }]),
   ];
   return verifyWithKey(bundle, keys);
-}
-
-/** Refuses anything that is not a StewardError as an internal error with context (never leaks a stack). */
-export function asStewardError(e: unknown): StewardError {
-  return e instanceof StewardError ? e : new StewardError('internal', `signature verification failed unexpectedly: ${(e as Error)?.message ?? String(e)}`);
 }
