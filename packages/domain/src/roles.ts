@@ -51,7 +51,7 @@ export function roleAllows(role: Role, permission: Permission): boolean {
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   viewer: 'Reads models, versions, datasets, lineage and ring history; pulls files.',
   contributor: 'Viewer rights, plus pushes model versions (creating models) and registers datasets.',
-  maintainer: 'Contributor rights, plus edits model metadata and moves ring pointers (including rollback).',
+  maintainer: 'Contributor rights, plus edits model metadata, moves ring pointers (including rollback) and manages webhooks.',
   reviewer: 'Viewer rights; approves or rejects promotions once approvals exist.',
   auditor: 'Viewer rights, plus reads the audit log.',
   admin: 'Every right in the org, including users, other users\' tokens and garbage collection.',

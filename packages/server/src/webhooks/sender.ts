@@ -142,19 +142,24 @@ export class DeliverySender {
       this.wake();
       return;
     }
-    this.scheduleNext().catch((err) => this.log?.error({ err }, 'webhook scheduling failed'));
+    void this.scheduleNext();
   }
 
-  /** Sleeps until the earliest retry is due, or the poll interval (work other servers enqueued). */
+  /** Sleeps until the earliest retry is due, or the poll interval (work other servers enqueued, or a database that was down). */
   private async scheduleNext(): Promise<void> {
-    const next = await this.deps.db
-      .selectFrom('webhook_deliveries')
-      .select((eb) => eb.fn.min('next_attempt_at').as('due'))
-      .where('status', 'in', ['pending', 'delivering'])
-      .executeTakeFirst();
-    if (this.stopped || this.slots > 0 || this.timer) return;
     const poll = this.deps.config.webhookPollIntervalMs;
-    const due = next?.due ? Date.parse(next.due) - this.deps.now().getTime() : poll;
+    let due = poll;
+    try {
+      const next = await this.deps.db
+        .selectFrom('webhook_deliveries')
+        .select((eb) => eb.fn.min('next_attempt_at').as('due'))
+        .where('status', 'in', ['pending', 'delivering'])
+        .executeTakeFirst();
+      if (next?.due) due = Date.parse(next.due) - this.deps.now().getTime();
+    } catch (err) {
+      this.log?.error({ err }, 'webhook scheduling failed');
+    }
+    if (this.stopped || this.slots > 0 || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.wake();
