@@ -26,7 +26,7 @@ export const SemverSchema = z
 
 export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
 
-export const RoleSchema = z.enum(['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor']);
+export const RoleSchema = z.enum(['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor']);
 export type Role = z.infer<typeof RoleSchema>;
 
 export const SensitivitySchema = z.enum(['public', 'internal', 'confidential', 'restricted']);

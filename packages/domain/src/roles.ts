@@ -5,10 +5,10 @@ import type { Role } from './names.js';
  * The approvals issue moves this to Cedar policies; until then this is the single source of truth.
  */
 export const PERMISSIONS = {
-  'org.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
-  'model.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
-  'blob.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
-  'dataset.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
+  'org.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor'],
+  'model.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor'],
+  'blob.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor'],
+  'dataset.read': ['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor'],
   'blob.write': ['contributor', 'maintainer', 'admin'],
   'version.push': ['contributor', 'maintainer', 'admin'],
   'dataset.register': ['contributor', 'maintainer', 'admin'],
@@ -22,12 +22,12 @@ export const PERMISSIONS = {
   // The org's policy set governs maintainers, so only admins replace it.
   'policy.manage': ['admin'],
   // Storing an evaluation (a dry run needs only model.read).
-  'policy.evaluate': ['contributor', 'maintainer', 'reviewer', 'admin'],
+  'policy.evaluate': ['contributor', 'maintainer', 'reviewer', 'governance-board', 'admin'],
   // An exception to a rule is a governance decision: reviewers and admins, never the pusher's role alone.
-  'policy.waive': ['reviewer', 'admin'],
+  'policy.waive': ['reviewer', 'governance-board', 'admin'],
   'check.report': ['contributor', 'maintainer', 'admin'],
   // Checkpoints, proofs and keys reveal hashes and sizes, not events: every member can witness the log.
-  'ledger.verify': ['viewer', 'contributor', 'maintainer', 'reviewer', 'admin', 'auditor'],
+  'ledger.verify': ['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor'],
   // Server-wide: checked in the operator org (the bootstrap org, "default").
   'ledger.rotate_key': ['admin'],
   'user.manage': ['admin'],
@@ -37,6 +37,12 @@ export const PERMISSIONS = {
   'signing.manage': ['admin'],
   'version.sign': ['maintainer', 'admin'],
   'signature.add': ['contributor', 'maintainer', 'admin'],
+  // Release rings (issue 5): asking is for those who ship; deciding is for reviewers and the board.
+  'promotion.request': ['contributor', 'maintainer', 'admin'],
+  'promotion.review': ['reviewer', 'governance-board', 'admin'],
+  // Freezing stops every pointer move; configuring changes what a ring demands.
+  'ring.freeze': ['admin'],
+  'ring.configure': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -52,7 +58,8 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   viewer: 'Reads models, versions, datasets, lineage and ring history; pulls files.',
   contributor: 'Viewer rights, plus pushes model versions (creating models) and registers datasets.',
   maintainer: 'Contributor rights, plus edits model metadata, moves ring pointers (including rollback) and manages webhooks.',
-  reviewer: 'Viewer rights; approves or rejects promotions once approvals exist.',
+  reviewer: 'Viewer rights, plus reviews promotion requests (approve, reject, request changes) and grants policy waivers.',
+  'governance-board': 'Reviewer rights; the approvals that high-risk production promotions require, and where overdue requests escalate.',
   auditor: 'Viewer rights, plus reads the audit log.',
   admin: 'Every right in the org, including users, other users\' tokens and garbage collection.',
 };
