@@ -126,8 +126,8 @@ export function renderCliMarkdown() {
   for (const c of program.commands) lines.push(...helpOf(c, 'steward'));
   lines.push('', '## Roles', '', '| role | rights |', '|---|---|');
   for (const [role, text] of Object.entries(ROLE_DESCRIPTIONS)) lines.push(`| \`${role}\` | ${text} |`);
-  lines.push('', '| permission | roles |', '|---|---|');
-  for (const [perm, roles] of Object.entries(PERMISSIONS)) lines.push(`| \`${perm}\` | ${roles.join(', ')} |`);
+  lines.push('', 'Who may do what (org roles, per-model roles, token scopes) is decided by Cedar policies: see [authorization.md](authorization.md).', '', '| permission | covers |', '|---|---|');
+  for (const [perm, text] of Object.entries(PERMISSIONS)) lines.push(`| \`${perm}\` | ${text} |`);
   return lines.join('\n') + '\n';
 }
 

@@ -26,8 +26,16 @@ export const SemverSchema = z
 
 export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
 
-export const RoleSchema = z.enum(['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor']);
+export const RoleSchema = z.enum(['viewer', 'contributor', 'maintainer', 'reviewer', 'governance-board', 'admin', 'auditor', 'external']);
 export type Role = z.infer<typeof RoleSchema>;
+
+/** Per-model roles (docs/authorization.md): owner > maintainer > contributor, on one model only. */
+export const ModelRoleSchema = z.enum(['owner', 'maintainer', 'contributor']);
+export type ModelRole = z.infer<typeof ModelRoleSchema>;
+
+/** What an API token may be narrowed to: groups of actions (docs/authorization.md). */
+export const TokenScopeSchema = z.enum(['read', 'write', 'review', 'admin']);
+export type TokenScope = z.infer<typeof TokenScopeSchema>;
 
 export const SensitivitySchema = z.enum(['public', 'internal', 'confidential', 'restricted']);
 export type Sensitivity = z.infer<typeof SensitivitySchema>;

@@ -1,4 +1,4 @@
-import { type Role, StewardError } from '@steward/domain';
+import { type ModelRole, type Role, StewardError, TokenScopeSchema } from '@steward/domain';
 import { hashToken } from '../auth/tokens.js';
 import type { Actor, Deps } from './context.js';
 
@@ -25,7 +25,7 @@ export async function authenticate({ deps, input }: { deps: Deps; input: { autho
   const row = await deps.db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id as token_id', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id as user_id', 'u.name as user_name', 'u.disabled_at'])
+    .select(['t.id as token_id', 't.expires_at', 't.revoked_at', 't.last_used_at', 't.scopes_json', 't.models_json', 't.ci', 'u.id as user_id', 'u.name as user_name', 'u.disabled_at'])
     .where('t.token_hash', '=', tokenHash)
     .executeTakeFirst();
   if (!row) throw new StewardError('unauthenticated', 'unknown token');
@@ -38,11 +38,22 @@ export async function authenticate({ deps, input }: { deps: Deps; input: { autho
     .select(['o.id', 'o.name', 'm.role'])
     .where('m.user_id', '=', row.user_id)
     .execute();
+  const grants = await deps.db
+    .selectFrom('model_role_grants as g')
+    .innerJoin('models as md', 'md.id', 'g.model_id')
+    .innerJoin('orgs as o', 'o.id', 'g.org_id')
+    .select(['o.name as org', 'md.name as model', 'g.role'])
+    .where('g.user_id', '=', row.user_id)
+    .execute();
   const actor: Actor = {
     userId: row.user_id,
     userName: row.user_name,
     tokenId: row.token_id,
     memberships: new Map(members.map((o) => [o.name, { orgId: o.id, role: o.role as Role }])),
+    modelRoles: new Map(grants.map((g) => [`${g.org}/${g.model}`, g.role as ModelRole])),
+    tokenCi: Number(row.ci) === 1,
+    tokenScopes: row.scopes_json === null ? TokenScopeSchema.options : (JSON.parse(row.scopes_json) as string[]).filter((x) => TokenScopeSchema.safeParse(x).success) as typeof TokenScopeSchema.options,
+    tokenModels: row.models_json === null ? null : (JSON.parse(row.models_json) as string[]),
   };
   // Recording every use would turn each read into a write; minute resolution is enough to spot stale tokens.
   let lastUsedAt = row.last_used_at ? Date.parse(row.last_used_at) : 0;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { type Permission, type Role, StewardError, roleAllows } from '@steward/domain';
+import { type ModelRole, type Permission, type Role, StewardError, type TokenScope } from '@steward/domain';
 import type { BlobStore } from '../blobs/types.js';
 import type { DB } from '../db/schema.js';
 import type { ServerConfig } from '../config.js';
@@ -8,6 +8,7 @@ import type { EventBus } from '../events.js';
 import type { ReadCache } from '../db/read-cache.js';
 import { appendEvent } from '../ledger/append.js';
 import type { LedgerKeyring } from '../ledger/keys.js';
+import { type AuthzDecision, cedarAuthorizer } from '../authz/cedar.js';
 
 export interface Actor {
   userId: string;
@@ -15,6 +16,14 @@ export interface Actor {
   tokenId: string;
   /** Org name -> role, for every org the user belongs to. */
   memberships: Map<string, { orgId: string; role: Role }>;
+  /** Per-model roles (docs/authorization.md): "org/model" -> role. */
+  modelRoles: Map<string, ModelRole>;
+  /** The token was issued for CI (`steward tokens create --ci`). */
+  tokenCi: boolean;
+  /** The scopes the token is narrowed to; all of them when it is not narrowed. */
+  tokenScopes: readonly TokenScope[];
+  /** "org/model" names the token is narrowed to; null: any model. */
+  tokenModels: readonly string[] | null;
 }
 
 export interface Deps {
@@ -42,6 +51,8 @@ export interface ServiceContext extends Deps {
   requestId: string;
   /** The client's address as the server saw it (recorded in audit events). */
   clientAddress: string | null;
+  /** The request's logger (authorization denials are logged here). */
+  log?: { info(obj: object, msg?: string): void };
 }
 
 export interface OrgScope {
@@ -50,17 +61,60 @@ export interface OrgScope {
   role: Role;
 }
 
+/** What an authorization is about within the org: one model (by name), or one ring of one model. */
+export interface AuthzResource {
+  model?: string | undefined;
+  ring?: string | undefined;
+}
+
 /**
- * Resolves the org named in the request and checks the actor's role allows `permission` there.
- * A user who is not a member gets not_found rather than forbidden, so org names do not leak.
+ * Asks the Cedar policies (packages/server/authz/, ADR 0015) whether the actor may do `permission`
+ * in the org, on the model (and ring) when given. Nothing is thrown or logged.
  */
-export function authorize(ctx: ServiceContext, orgName: string, permission: Permission): OrgScope {
+export function decide(ctx: ServiceContext, orgName: string, permission: Permission, resource: AuthzResource = {}): AuthzDecision | null {
   const m = ctx.actor.memberships.get(orgName);
-  if (!m) throw new StewardError('not_found', `org "${orgName}" not found`);
-  if (!roleAllows(m.role, permission)) {
-    throw new StewardError('forbidden', `role "${m.role}" in org "${orgName}" may not ${permission.replace('.', ' ')}`, {
+  if (!m) return null;
+  const a = ctx.actor;
+  let pushesModels = false;
+  for (const key of a.modelRoles.keys()) if (key.startsWith(`${orgName}/`)) pushesModels = true;
+  const prefix = `${orgName}/`;
+  return cedarAuthorizer().decide({
+    action: permission,
+    org: { id: m.orgId, name: orgName },
+    user: { id: a.userId, name: a.userName, role: m.role, pushesModels },
+    modelRole: resource.model === undefined ? null : (a.modelRoles.get(`${orgName}/${resource.model}`) ?? null),
+    resource: resource.model === undefined ? {} : resource,
+    token: { id: a.tokenId, ci: a.tokenCi, scopes: a.tokenScopes, models: a.tokenModels === null ? null : a.tokenModels.filter((x) => x.startsWith(prefix)).map((x) => x.slice(prefix.length)) },
+  });
+}
+
+/** Whether the actor may do `permission` (for verbs that widen or filter what they show). */
+export function can(ctx: ServiceContext, orgName: string, permission: Permission, resource?: AuthzResource): boolean {
+  return decide(ctx, orgName, permission, resource)?.decision === 'allow';
+}
+
+/**
+ * Resolves the org named in the request and asks the Cedar policies whether the actor may do
+ * `permission` there (on `resource.model`, and `resource.ring` of it, when given). A user who is not
+ * a member gets not_found rather than forbidden, so org names do not leak; a member who may not gets
+ * forbidden, with the decision (action, resource, deciding policies) in the details. Every denial
+ * is logged on the request's logger.
+ */
+export function authorize(ctx: ServiceContext, orgName: string, permission: Permission, resource?: AuthzResource): OrgScope {
+  const m = ctx.actor.memberships.get(orgName);
+  if (!m) {
+    ctx.log?.info({ authz: { decision: 'deny', action: permission, org: orgName, user: ctx.actor.userName, reason: 'not a member of the org' } }, 'authorization denied');
+    throw new StewardError('not_found', `org "${orgName}" not found`);
+  }
+  const d = decide(ctx, orgName, permission, resource)!;
+  if (d.decision !== 'allow') {
+    ctx.log?.info({ authz: { ...d, user: ctx.actor.userName, role: m.role, token: ctx.actor.tokenId } }, 'authorization denied');
+    const on = d.target.ring !== undefined ? ` on ring "${d.target.ring}" of model "${d.target.model}"` : d.target.model !== undefined ? ` on model "${d.target.model}"` : '';
+    const why = d.policies.length > 0 ? ` (${d.reason})` : '';
+    throw new StewardError('forbidden', `role "${m.role}" in org "${orgName}" may not ${permission.replace('.', ' ')}${on}${why}`, {
       permission,
       role: m.role,
+      decision: { decision: d.decision, action: d.action, resource: d.resource, target: d.target, policies: d.policies, reason: d.reason },
     });
   }
   return { orgId: m.orgId, orgName, role: m.role };

@@ -1,6 +1,5 @@
 import type { Token } from '@steward/domain';
-import { authorize, type ServiceContext } from './context.js';
-import { roleAllows } from '@steward/domain';
+import { authorize, can, type ServiceContext } from './context.js';
 
 /** The caller's own tokens; org admins see the tokens of every member of the org. */
 export async function listTokens({ ctx, input }: { ctx: ServiceContext; input: { org: string } }): Promise<Token[]> {
@@ -11,7 +10,7 @@ export async function listTokens({ ctx, input }: { ctx: ServiceContext; input: {
     .select(['t.id', 't.name', 'u.name as user', 't.prefix', 't.created_at', 't.expires_at', 't.revoked_at', 't.last_used_at'])
     .orderBy('t.created_at')
     .orderBy('t.id');
-  if (roleAllows(scope.role, 'token.manage_others')) {
+  if (can(ctx, scope.orgName, 'token.manage_others')) {
     q = q.where('t.user_id', 'in', ctx.db.selectFrom('org_members').select('user_id').where('org_id', '=', scope.orgId));
   } else {
     q = q.where('t.user_id', '=', ctx.actor.userId);

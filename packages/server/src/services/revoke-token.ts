@@ -1,5 +1,5 @@
-import { StewardError, roleAllows } from '@steward/domain';
-import { audit, authorize, type ServiceContext } from './context.js';
+import { StewardError } from '@steward/domain';
+import { audit, authorize, can, type ServiceContext } from './context.js';
 
 /** Revokes a token by id or display prefix. Your own tokens always; others' as org admin. Idempotent. */
 export async function revokeToken({ ctx, input }: { ctx: ServiceContext; input: { org: string; token: string } }): Promise<{ id: string; revokedAt: string }> {
@@ -12,7 +12,7 @@ export async function revokeToken({ ctx, input }: { ctx: ServiceContext; input: 
       .execute();
     if (matches.length > 1) throw new StewardError('conflict', `"${input.token}" matches ${matches.length} tokens; use the token id`);
     const t = matches[0];
-    const mayOthers = roleAllows(scope.role, 'token.manage_others');
+    const mayOthers = can(ctx, scope.orgName, 'token.manage_others');
     let visible = Boolean(t) && (t!.user_id === ctx.actor.userId || mayOthers);
     if (t && visible && t.user_id !== ctx.actor.userId) {
       const member = await trx.selectFrom('org_members').select('user_id').where('org_id', '=', scope.orgId).where('user_id', '=', t.user_id).executeTakeFirst();
