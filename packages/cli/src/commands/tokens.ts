@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CreatedTokenSchema, TokenSchema } from '@steward/domain';
-import { connect } from '../command.js';
+import { CreatedTokenSchema, TokenSchema, TokenScopeSchema, parseModelRef } from '@steward/domain';
+import { collect, connect, parseArg } from '../command.js';
 import { enc } from '../client.js';
 import { CliError } from '../errors.js';
 import { type Io, printJson, table } from '../output.js';
@@ -28,13 +28,33 @@ export function register(program: Command, io: Io): void {
     .requiredOption('--name <name>', 'what the token is for, e.g. "ci"')
     .option('--user <user>', 'issue it to another member (admins)')
     .option('--expires <when>', 'expiry: a duration such as 30d, 12h, 90m, or an ISO-8601 time')
+    .option('--scope <scope>', `narrow the token to a scope (repeatable): ${TokenScopeSchema.options.join(', ')}`, collect)
+    .option('--model <model>', 'narrow the token to a model, ORG/NAME (repeatable)', collect)
+    .option('--ci', 'a token for a CI pipeline (org admins issue these; rings may accept promotions from CI tokens only)')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { name: string; user?: string; expires?: string; json?: boolean }, cmd: Command) => {
-      const body = { name: opts.name, ...(opts.user ? { user: opts.user } : {}), ...(opts.expires ? { expiresAt: parseExpiry(opts.expires) } : {}) };
+    .action(async (opts: { name: string; user?: string; expires?: string; scope?: string[]; model?: string[]; ci?: boolean; json?: boolean }, cmd: Command) => {
+      const scopes = (opts.scope ?? []).map((x) => {
+        const r = TokenScopeSchema.safeParse(x);
+        if (!r.success) throw new CliError(`--scope: "${x}" is not a scope; use one of ${TokenScopeSchema.options.join(', ')}`, 2);
+        return r.data;
+      });
+      const models = (opts.model ?? []).map((m) => {
+        const ref = parseArg(() => parseModelRef(m, '--model'));
+        return `${ref.org}/${ref.model}`;
+      });
+      const body = {
+        name: opts.name,
+        ...(opts.user ? { user: opts.user } : {}),
+        ...(opts.expires ? { expiresAt: parseExpiry(opts.expires) } : {}),
+        ...(scopes.length > 0 ? { scopes } : {}),
+        ...(models.length > 0 ? { models } : {}),
+        ...(opts.ci ? { ci: true } : {}),
+      };
       const { client, org } = connect(cmd, io);
       const t = await client.json('POST', `/api/v1/orgs/${enc(org)}/tokens`, CreatedTokenSchema, body);
       if (opts.json) return printJson(io, t);
-      io.err(`token ${t.id} for ${t.user}${t.expiresAt ? `, expires ${t.expiresAt}` : ''}; it is shown only now:`);
+      const narrowed = [t.scopes ? `scopes ${t.scopes.join(',')}` : '', t.models ? `models ${t.models.join(',')}` : '', t.ci ? 'CI' : ''].filter(Boolean).join('; ');
+      io.err(`token ${t.id} for ${t.user}${t.expiresAt ? `, expires ${t.expiresAt}` : ''}${narrowed ? ` (${narrowed})` : ''}; it is shown only now:`);
       io.out(t.token);
     });
   tokens
@@ -47,8 +67,8 @@ export function register(program: Command, io: Io): void {
       if (opts.json) return printJson(io, r.items);
       const state = (t: z.infer<typeof TokenSchema>) => (t.revokedAt ? 'revoked' : t.expiresAt && Date.parse(t.expiresAt) <= Date.now() ? 'expired' : 'active');
       for (const line of table([
-        ['ID', 'NAME', 'USER', 'PREFIX', 'STATE', 'EXPIRES', 'LAST USED'],
-        ...r.items.map((t) => [t.id, t.name, t.user, t.prefix, state(t), t.expiresAt ?? 'never', t.lastUsedAt ?? 'never']),
+        ['ID', 'NAME', 'USER', 'PREFIX', 'STATE', 'EXPIRES', 'LAST USED', 'SCOPES', 'MODELS', 'CI'],
+        ...r.items.map((t) => [t.id, t.name, t.user, t.prefix, state(t), t.expiresAt ?? 'never', t.lastUsedAt ?? 'never', t.scopes?.join(',') ?? 'all', t.models?.join(',') ?? 'all', t.ci ? 'yes' : 'no']),
       ]))
         io.out(line);
     });

@@ -14,7 +14,7 @@ import { verifyUploadedBundle } from '../signing/verify-upload.js';
  * no-op (created: false).
  */
 export async function addSignature({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string; body: AddSignatureBody } }): Promise<{ created: boolean; signature: Signature }> {
-  const scope = authorize(ctx, input.org, 'signature.add');
+  const scope = authorize(ctx, input.org, 'signature.add', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const v = await resolveVersion(ctx.db, scope.orgId, model, input.ref);
   const versionRef = `${input.org}/${model.name}@${v.version}`;

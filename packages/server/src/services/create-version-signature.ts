@@ -13,7 +13,7 @@ import { storedManifest } from '../signing/stored-manifest.js';
  * (default: the model name), over the manifest recorded at push. Stored with source "server".
  */
 export async function createVersionSignature({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string; subjectName?: string | undefined } }): Promise<{ signature: Signature; bundleJson: string }> {
-  const scope = authorize(ctx, input.org, 'version.sign');
+  const scope = authorize(ctx, input.org, 'version.sign', { model: input.model });
   const at = ctx.now().toISOString();
   return ctx.db.transaction().execute(async (trx) => {
     const model = await findModel(trx, scope.orgId, input.model);

@@ -18,7 +18,7 @@ export async function createWaiver({
   ctx: ServiceContext;
   input: { org: string; model: string; ref: string; ruleId: string; reason: string; expires: string };
 }): Promise<PolicyWaiver> {
-  const scope = authorize(ctx, input.org, 'policy.waive');
+  const scope = authorize(ctx, input.org, 'policy.waive', { model: input.model });
   const subject = await recordSubject(ctx.db, scope, input.model, input.ref);
   if (subject.version.created_by === ctx.actor.userName) {
     throw new StewardError('forbidden', `${ctx.actor.userName} pushed ${input.model}@${subject.version.version} and may not waive its rules; ask another reviewer`, { reason: 'separation_of_duties' });

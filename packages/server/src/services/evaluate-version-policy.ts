@@ -15,7 +15,7 @@ export async function evaluateVersionPolicy({
   ctx: ServiceContext;
   input: { org: string; model: string; ref: string; ring: string | null; record: boolean };
 }): Promise<PolicyEvaluation> {
-  const scope = authorize(ctx, input.org, input.record ? 'policy.evaluate' : 'model.read');
+  const scope = authorize(ctx, input.org, input.record ? 'policy.evaluate' : 'model.read', { model: input.model });
   const subject = await recordSubject(ctx.db, scope, input.model, input.ref);
   if (input.ring !== null && !(await orgRings(ctx.db, scope.orgId)).includes(input.ring)) {
     throw new StewardError('not_found', `ring "${input.ring}" not found in org "${input.org}"`);

@@ -5,7 +5,7 @@ import { currentRingPointers, findModel, versionView } from './views.js';
 
 /** The model's changelog (Markdown, newest version first), every version against the one before. Recorded like every export. */
 export async function exportChangelog({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string } }): Promise<{ body: string; fileName: string }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const rows = await ctx.db.selectFrom('model_versions').selectAll().where('model_id', '=', model.id).orderBy('created_at').orderBy('id').execute();
   const pointers = await currentRingPointers(ctx.db, scope.orgId, model.id);

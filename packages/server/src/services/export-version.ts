@@ -26,7 +26,7 @@ export async function exportVersion({ ctx, input }: { ctx: ServiceContext; input
   fileName: string;
   warnings: string[];
 }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const v = await resolveVersion(ctx.db, scope.orgId, model, input.ref);
   const def = EXPORT_FORMAT_DEFS[input.format];

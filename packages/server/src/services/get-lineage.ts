@@ -14,7 +14,7 @@ type Edge = Lineage['edges'][number];
  * Versions in orgs the caller cannot read appear as restricted nodes.
  */
 export async function getLineage({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string } }): Promise<Lineage> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const root = await resolveVersion(ctx.db, scope.orgId, model, input.ref);
   const nodes = new Map<string, Node>();

@@ -11,7 +11,7 @@ import { loadOrgTrust } from '../signing/trust.js';
  * (its payload, byte for byte).
  */
 export async function getProvenance({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string } }): Promise<{ bundleJson: string; statementJson: string; id: string; fileName: string }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const v = await resolveVersion(ctx.db, scope.orgId, model, input.ref);
   const rows = await signatureRows(ctx.db, scope.orgId, v.id, 'provenance');

@@ -5,7 +5,7 @@ import { findModel, resolveVersion } from './views.js';
 
 /** The newest scan of a version with its full report (or a specific scan by id). */
 export async function getScan({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string; scanId?: string | undefined } }): Promise<ScanStatus & { report: Record<string, unknown> | null }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const version = await resolveVersion(ctx.db, scope.orgId, model, input.ref);
   const row = input.scanId

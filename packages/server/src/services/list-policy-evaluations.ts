@@ -13,7 +13,7 @@ export async function listPolicyEvaluations({
   ctx: ServiceContext;
   input: { org: string; model: string; ref: string; ring?: string | undefined; latest: boolean };
 }): Promise<{ items: PolicyEvaluation[] }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const subject = await recordSubject(ctx.db, scope, input.model, input.ref);
   let q = ctx.db.selectFrom('policy_evaluations').selectAll().where('version_id', '=', subject.version.id);
   if (input.ring !== undefined) q = q.where('ring', '=', input.ring);

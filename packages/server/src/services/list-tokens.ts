@@ -1,4 +1,4 @@
-import type { Token } from '@steward/domain';
+import type { Token, TokenScope } from '@steward/domain';
 import { authorize, can, type ServiceContext } from './context.js';
 
 /** The caller's own tokens; org admins see the tokens of every member of the org. */
@@ -7,7 +7,7 @@ export async function listTokens({ ctx, input }: { ctx: ServiceContext; input: {
   let q = ctx.db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id', 't.name', 'u.name as user', 't.prefix', 't.created_at', 't.expires_at', 't.revoked_at', 't.last_used_at'])
+    .select(['t.id', 't.name', 'u.name as user', 't.prefix', 't.created_at', 't.expires_at', 't.revoked_at', 't.last_used_at', 't.scopes_json', 't.models_json', 't.ci'])
     .orderBy('t.created_at')
     .orderBy('t.id');
   if (can(ctx, scope.orgName, 'token.manage_others')) {
@@ -16,5 +16,5 @@ export async function listTokens({ ctx, input }: { ctx: ServiceContext; input: {
     q = q.where('t.user_id', '=', ctx.actor.userId);
   }
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, user: r.user, prefix: r.prefix, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at, lastUsedAt: r.last_used_at }));
+  return rows.map((r) => ({ id: r.id, name: r.name, user: r.user, prefix: r.prefix, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at, lastUsedAt: r.last_used_at, scopes: r.scopes_json === null ? null : (JSON.parse(r.scopes_json) as TokenScope[]), models: r.models_json === null ? null : (JSON.parse(r.models_json) as string[]), ci: Number(r.ci) === 1 }));
 }

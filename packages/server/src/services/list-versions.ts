@@ -7,7 +7,7 @@ const isCursor = (v: unknown): v is Cursor => Array.isArray(v) && v.length === 2
 
 /** Newest first (by registration time). */
 export async function listVersions({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; limit: number; cursor?: string | undefined } }): Promise<{ items: VersionSummary[]; nextCursor: string | null }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const after = decodeCursor(input.cursor, isCursor);
   let q = ctx.db

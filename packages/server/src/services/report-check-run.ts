@@ -7,7 +7,7 @@ import { audit, authorize, newId, type ServiceContext } from './context.js';
  * before their first push).
  */
 export async function reportCheckRun({ ctx, input }: { ctx: ServiceContext; input: { org: string; body: CheckRunBody } }): Promise<CheckRun> {
-  const scope = authorize(ctx, input.org, 'check.report');
+  const scope = authorize(ctx, input.org, 'check.report', { model: input.body.model });
   const b = input.body;
   const row = {
     id: newId(),

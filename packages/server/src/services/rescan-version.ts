@@ -6,7 +6,7 @@ import { findModel, resolveVersion } from './views.js';
 
 /** Queues a new scan of a version against the org's current allowlist (e.g. after it changed). */
 export async function rescanVersion({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string } }): Promise<ScanStatus> {
-  const scope = authorize(ctx, input.org, 'version.rescan');
+  const scope = authorize(ctx, input.org, 'version.rescan', { model: input.model });
   const status = await ctx.db.transaction().execute(async (trx) => {
     const model = await findModel(trx, scope.orgId, input.model);
     const version = await resolveVersion(trx, scope.orgId, model, input.ref);

@@ -5,7 +5,7 @@ import { findModel } from './views.js';
 
 /** Which version the ring pointed at, at time `at`: the last move at or before it. One indexed query. */
 export async function ringAt({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ring: string; at: string } }): Promise<{ ring: string; at: string; version: string | null; entry: RingHistoryEntry | null }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const ring = await findRing(ctx.db, scope.orgId, input.ring);
   const at = new Date(input.at).toISOString();

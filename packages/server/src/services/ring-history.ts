@@ -7,7 +7,7 @@ const isCursor = (v: unknown): v is number => typeof v === 'number' && Number.is
 
 /** Every move of a ring, newest first. */
 export async function ringHistory({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ring: string; limit: number; cursor?: string | undefined } }): Promise<{ items: RingHistoryEntry[]; nextCursor: string | null }> {
-  const scope = authorize(ctx, input.org, 'model.read');
+  const scope = authorize(ctx, input.org, 'model.read', { model: input.model });
   const model = await findModel(ctx.db, scope.orgId, input.model);
   const ring = await findRing(ctx.db, scope.orgId, input.ring);
   const before = decodeCursor(input.cursor, isCursor);

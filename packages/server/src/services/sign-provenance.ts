@@ -12,7 +12,7 @@ import { TOOL } from '../signing/tool.js';
  * key (maintainers, admins); stored as a signature with subject "provenance".
  */
 export async function signProvenance({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ref: string; builderId?: string | undefined } }): Promise<{ signature: Signature; bundleJson: string }> {
-  const scope = authorize(ctx, input.org, 'version.sign');
+  const scope = authorize(ctx, input.org, 'version.sign', { model: input.model });
   const at = ctx.now().toISOString();
   return ctx.db.transaction().execute(async (trx) => {
     const model = await findModel(trx, scope.orgId, input.model);

@@ -10,7 +10,7 @@ export interface UpdateModelInput {
 
 /** Edits model metadata (versions themselves are immutable). The audit event records old and new values. */
 export async function updateModel({ ctx, input }: { ctx: ServiceContext; input: UpdateModelInput }): Promise<Model> {
-  const scope = authorize(ctx, input.org, 'model.update');
+  const scope = authorize(ctx, input.org, 'model.update', { model: input.model });
   return ctx.db.transaction().execute(async (trx) => {
     if (input.patch.owners !== undefined && input.patch.owners.length > 0) {
       const members = await trx
