@@ -28,18 +28,20 @@ import * as policy from './commands/policy.js';
 import * as check from './commands/check.js';
 import * as lock from './commands/lock.js';
 import * as verify from './commands/verify.js';
+import * as promote from './commands/promote.js';
 import * as evidence from './commands/evidence.js';
 import * as exportCmd from './commands/export.js';
 import * as changelogCmd from './commands/changelog.js';
 import * as signatures from './commands/signatures.js';
 import * as provenance from './commands/provenance.js';
 import * as webhooks from './commands/webhooks.js';
+import * as modelRoles from './commands/model-roles.js';
 
 export { CLI_VERSION };
 
 export function buildProgram(io: Io): Command {
   const program = baseProgram(io);
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, evidence, exportCmd, changelogCmd, signatures, provenance, webhooks]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, promote, evidence, exportCmd, changelogCmd, signatures, provenance, webhooks, modelRoles]) mod.register(program, io);
   return program;
 }
 

@@ -13,6 +13,7 @@ import {
   SemverSchema,
   SensitivitySchema,
   Sha256HexSchema,
+  TokenScopeSchema,
 } from './names.js';
 import { LicenseSchema } from './license.js';
 
@@ -52,6 +53,12 @@ export const CreateTokenBodySchema = z.object({
   /** Issue the token to another user (admins only); defaults to the caller. */
   user: NameSchema.optional(),
   expiresAt: IsoDateSchema.optional(),
+  /** Narrow the token to these scopes (docs/authorization.md); every scope when absent. */
+  scopes: z.array(TokenScopeSchema).min(1).max(4).optional(),
+  /** Narrow the token to these models, ORG/NAME (they need not exist yet); any model when absent. */
+  models: z.array(z.string().max(300).regex(/^[^/]+\/[^/]+$/, 'must be ORG/NAME')).min(1).max(100).optional(),
+  /** Issued to a CI pipeline (rings may accept promotion requests from CI tokens only). */
+  ci: z.boolean().optional(),
 });
 export const TokenSchema = z.object({
   id: z.string(),
@@ -62,6 +69,9 @@ export const TokenSchema = z.object({
   expiresAt: IsoDateSchema.nullable(),
   revokedAt: IsoDateSchema.nullable(),
   lastUsedAt: IsoDateSchema.nullable(),
+  scopes: z.array(TokenScopeSchema).nullable().describe('null: not narrowed'),
+  models: z.array(z.string()).nullable().describe('ORG/NAME; null: any model'),
+  ci: z.boolean(),
 });
 export const CreatedTokenSchema = TokenSchema.extend({ token: z.string().describe('Shown once; only its hash is stored.') });
 
@@ -130,6 +140,11 @@ export const PushVersionBodySchema = z.object({
   baseModel: z.string().max(512).optional().describe('ORG/NAME@VERSION of the base model version'),
   sourceRepo: z.string().url().max(2048).optional(),
   sourceCommit: z.string().regex(/^[0-9a-fA-F]{7,64}$/, 'must be a hex commit id (7-64 characters)').optional(),
+  sourceCommitTime: z
+    .string()
+    .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO-8601 time')
+    .optional()
+    .describe('When the source commit was made (lead time from commit to production)'),
   /** Model metadata applied only when this push creates the model. */
   description: z.string().max(10_000).optional(),
   riskTier: RiskTierSchema.optional(),

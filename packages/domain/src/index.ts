@@ -7,3 +7,5 @@ export * from './paths.js';
 export * from './api-governance.js';
 export * from './api-webhooks.js';
 export * from './api-signing.js';
+export * from './api-promotions.js';
+export * from './api-access.js';

@@ -32,6 +32,8 @@ export const ServerConfigSchema = z
     rateLimitWindowMs: z.coerce.number().int().min(1000).default(60_000),
     gcGraceSeconds: z.coerce.number().int().min(0).default(3600),
     gcIntervalSeconds: z.coerce.number().int().min(0).default(6 * 3600),
+    /** How often overdue promotion requests are escalated to the governance board; 0 turns it off. */
+    escalationIntervalSeconds: z.coerce.number().int().min(0).default(300),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /**
      * 32 bytes, base64: encrypts the ledger signing keys at rest. Unset: a key file is created in
@@ -92,6 +94,7 @@ export const CONFIG_ENV: Record<keyof ServerConfigInput, string> = {
   rateLimitWindowMs: 'STEWARD_RATE_LIMIT_WINDOW_MS',
   gcGraceSeconds: 'STEWARD_GC_GRACE_SECONDS',
   gcIntervalSeconds: 'STEWARD_GC_INTERVAL_SECONDS',
+  escalationIntervalSeconds: 'STEWARD_ESCALATION_INTERVAL_SECONDS',
   logLevel: 'STEWARD_LOG_LEVEL',
   masterKey: 'STEWARD_MASTER_KEY',
   ledgerName: 'STEWARD_LEDGER_NAME',

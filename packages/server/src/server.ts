@@ -1,3 +1,4 @@
+import { cedarAuthorizer } from './authz/cedar.js';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -6,6 +7,7 @@ import type { ServerConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { buildApp } from './http/app.js';
 import { bootstrap } from './services/bootstrap.js';
+import { escalateOverdue } from './promotion/escalation.js';
 import { collectGarbage } from './services/run-gc.js';
 import type { Deps } from './services/context.js';
 import { EventBus } from './events.js';
@@ -33,6 +35,8 @@ export interface RunningServer {
 /** Opens storage, migrates, bootstraps an empty database, listens, and schedules garbage collection. */
 export async function startServer(config: ServerConfig, opts: { log?: (line: string) => void; logger?: boolean; scanEngine?: ScanEngine } = {}): Promise<RunningServer> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  // The authorization policies are loaded, validated against their schema and pre-parsed before anything else: a bad policy stops the boot.
+  cedarAuthorizer();
   fs.mkdirSync(config.dataDir, { recursive: true });
   const store = await openDatabase(config.database);
   const blobs = await createBlobStore(config.blobs).catch(async (err) => {
@@ -82,6 +86,14 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     gcTimer.unref();
   }
 
+  let escalationTimer: NodeJS.Timeout | undefined;
+  if (config.escalationIntervalSeconds > 0) {
+    escalationTimer = setInterval(() => {
+      escalateOverdue(deps).catch((err) => app.log.error({ err }, 'escalating overdue promotion requests failed'));
+    }, config.escalationIntervalSeconds * 1000);
+    escalationTimer.unref();
+  }
+
   if (boot.created) log(`steward: created org "default" and admin user "admin"`);
   if (boot.generatedToken) {
     log(`steward: admin API token (shown once, store it now): ${boot.generatedToken}`);
@@ -97,6 +109,7 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     webhooks,
     close: async () => {
       if (gcTimer) clearInterval(gcTimer);
+      if (escalationTimer) clearInterval(escalationTimer);
       // Let in-flight requests finish, but never wait on a connection that will not finish
       // (a client that stopped mid-request holds it until the 60 s headers timeout).
       const grace = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);

@@ -28,6 +28,7 @@ interface PushOptions {
   baseModel?: string;
   sourceRepo?: string;
   sourceCommit?: string;
+  sourceCommitTime?: string;
   allowSymlinks?: boolean;
   ignore: string[];
   description?: string;
@@ -47,6 +48,7 @@ export function register(program: Command, io: Io): void {
     .option('--base-model <org/name@version>', 'model version this one derives from (fine-tune, quantization...)')
     .option('--source-repo <url>', 'repository of the training code')
     .option('--source-commit <sha>', 'commit of the training code')
+    .option('--source-commit-time <iso>', 'when that commit was made (ISO-8601; lead time to production is measured from it)')
     .option('--allow-symlinks', 'follow symlinks that stay inside the directory')
     .option('--ignore <path>', 'path (relative to DIR) to leave out; repeatable', collect, [])
     .option('--description <text>', 'model description (when this push creates the model)')
@@ -97,6 +99,7 @@ export function register(program: Command, io: Io): void {
         ...(opts.baseModel ? { baseModel: opts.baseModel } : {}),
         ...(opts.sourceRepo ? { sourceRepo: opts.sourceRepo } : {}),
         ...(opts.sourceCommit ? { sourceCommit: opts.sourceCommit } : {}),
+        ...(opts.sourceCommitTime ? { sourceCommitTime: opts.sourceCommitTime } : {}),
         ...(opts.description ? { description: opts.description } : {}),
         ...(opts.riskTier ? { riskTier: opts.riskTier } : {}),
         ...(opts.tag.length ? { tags: opts.tag } : {}),

@@ -12,6 +12,8 @@ import * as m0004 from './migrations/0004_policy_signatures.js';
 import * as m0005s from './migrations/0005_signing_trust.js';
 import * as m0006 from './migrations/0006_webhooks.js';
 import * as m0007 from './migrations/0007_policy_params.js';
+import * as m0008 from './migrations/0008_access.js';
+import * as m0009 from './migrations/0009_promotions.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -24,6 +26,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_signing_trust': m0005s,
   '0006_webhooks': m0006,
   '0007_policy_params': m0007,
+  '0008_access': m0008,
+  '0009_promotions': m0009,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

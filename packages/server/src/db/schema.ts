@@ -14,6 +14,12 @@ export interface ApiTokensTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** JSON array of token scopes (read|write|review|admin); null: not narrowed (0008). */
+  scopes_json: string | null;
+  /** JSON array of "org/name" models the token is narrowed to; null: any model (0008). */
+  models_json: string | null;
+  /** 1 for tokens issued to CI pipelines (0008). */
+  ci: Generated<number>;
 }
 export interface ModelsTable {
   id: string;
@@ -26,6 +32,8 @@ export interface ModelsTable {
   created_at: string;
   created_by: string;
 }
+/** Per-model roles (0008): owner > maintainer > contributor, one per user and model. */
+export interface ModelRoleGrantsTable { org_id: string; model_id: string; user_id: string; role: string; granted_by: string; granted_at: string }
 export interface ModelVersionsTable {
   id: string;
   model_id: string;
@@ -40,6 +48,8 @@ export interface ModelVersionsTable {
   card_json: string | null;
   created_at: string;
   created_by: string;
+  /** When the training code's commit was made (0009); lead time to production starts here. */
+  source_commit_at?: string | null;
 }
 export interface VersionFilesTable { version_id: string; path: string; size: number; sha256: string }
 /** Which org has proven it holds a blob's bytes (uploaded them). Never shared across orgs. */
@@ -298,12 +308,60 @@ export interface WebhookAttemptsTable {
   response_excerpt: string | null;
 }
 
+export interface RingCriteriaTable {
+  ring_id: string;
+  required_approvals: number;
+  approver_roles_json: string;
+  board_approvals_json: string;
+  policy_must_pass: number;
+  review_deadline_hours: number | null;
+  ci_only: number;
+  frozen_at: string | null;
+  frozen_by: string | null;
+  freeze_reason: string | null;
+  updated_at: string;
+  updated_by: string;
+}
+export interface ModelFreezesTable { model_id: string; frozen_at: string; frozen_by: string; reason: string }
+export interface PromotionRequestsTable {
+  id: string;
+  org_id: string;
+  model_id: string;
+  version_id: string;
+  ring_id: string;
+  base_version_id: string | null;
+  requested_by: string;
+  requested_at: string;
+  reason: string;
+  status: string;
+  evaluation_id: string | null;
+  diff_json: string | null;
+  criteria_json: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  decision_reason: string | null;
+  decision_evaluation_id: string | null;
+  ring_seq: number | string | null;
+  escalated_at: string | null;
+  assigned_role: string | null;
+}
+export interface PromotionReviewsTable {
+  id: string;
+  request_id: string;
+  reviewer: string;
+  reviewer_role: string;
+  decision: string;
+  comment: string;
+  created_at: string;
+}
+
 export interface DB {
   orgs: OrgsTable;
   users: UsersTable;
   org_members: OrgMembersTable;
   api_tokens: ApiTokensTable;
   models: ModelsTable;
+  model_role_grants: ModelRoleGrantsTable;
   model_versions: ModelVersionsTable;
   version_files: VersionFilesTable;
   blob_possessions: BlobPossessionsTable;
@@ -326,6 +384,10 @@ export interface DB {
   check_runs: CheckRunsTable;
   signing_keys: SigningKeysTable;
   signatures: SignaturesTable;
+  ring_criteria: RingCriteriaTable;
+  model_freezes: ModelFreezesTable;
+  promotion_requests: PromotionRequestsTable;
+  promotion_reviews: PromotionReviewsTable;
   trusted_signers: TrustedSignersTable;
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_cursors: WebhookCursorsTable;

@@ -20,11 +20,13 @@ import { opsRoutes } from './routes/ops.js';
 import { scanRoutes } from './routes/scans.js';
 import { ledgerRoutes } from './routes/ledger.js';
 import { policyRoutes } from './routes/policy.js';
+import { promotionRoutes } from './routes/promotions.js';
 import { signingRoutes } from './routes/signing.js';
 import { exportRoutes } from './routes/exports.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { accessRoutes } from './routes/access.js';
 
-export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes, ...signingRoutes, ...exportRoutes, ...webhookRoutes];
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes, ...promotionRoutes, ...signingRoutes, ...exportRoutes, ...webhookRoutes, ...accessRoutes];
 
 export const STEWARD_VERSION = '0.1.0';
 
@@ -152,7 +154,7 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
           body: route.body === 'binary' ? req.body : parseWith(route.body, req.body ?? {}, 'body'),
         };
         if (route.body === 'binary' && !req.body) throw new StewardError('bad_request', 'expected an application/octet-stream body');
-        const ctx: ServiceContext = { ...deps, actor, requestId: req.id, clientAddress: req.ip ?? null };
+        const ctx: ServiceContext = { ...deps, actor, requestId: req.id, clientAddress: req.ip ?? null, log: req.log };
         // The documented status by default; a handler may still choose another (e.g. 200 for an idempotent no-op).
         reply.code(route.response.status);
         const result = await route.handler({ ctx, input, req, reply });

@@ -1,6 +1,6 @@
 import { buildManifest } from '@steward/attest';
-import { type PushVersionBody, StewardError, parseModelVersionRef, roleAllows } from '@steward/domain';
-import { audit, authorize, isUniqueViolation, newId, type ServiceContext } from './context.js';
+import { type PushVersionBody, StewardError, parseModelVersionRef } from '@steward/domain';
+import { audit, authorize, can, isUniqueViolation, newId, type ServiceContext } from './context.js';
 import { possessedDigests } from './blob-possession.js';
 import { readModelCard } from './read-model-card.js';
 import { requestScan } from '../scanning/queue.js';
@@ -21,7 +21,7 @@ export interface PushVersionResult {
  * uploaded by this org. Same version with the same manifest is a no-op; with another manifest, 409.
  */
 export async function pushVersion({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; body: PushVersionBody } }): Promise<PushVersionResult> {
-  const scope = authorize(ctx, input.org, 'version.push');
+  const scope = authorize(ctx, input.org, 'version.push', { model: input.model });
   const body = input.body;
   const manifest = buildManifest(body.manifest.files, {
     allowSymlinks: body.manifest.serialization.allow_symlinks,
@@ -62,7 +62,7 @@ export async function pushVersion({ ctx, input }: { ctx: ServiceContext; input: 
   if (body.baseModel !== undefined) {
     const ref = parseModelVersionRef(body.baseModel, 'baseModel');
     const baseScope = ctx.actor.memberships.get(ref.org);
-    if (!baseScope || !roleAllows(baseScope.role, 'model.read')) throw new StewardError('bad_request', `baseModel: org "${ref.org}" not found`, { field: 'baseModel' });
+    if (!baseScope || !can(ctx, ref.org, 'model.read', { model: ref.model })) throw new StewardError('bad_request', `baseModel: org "${ref.org}" not found`, { field: 'baseModel' });
     try {
       const baseModel = await findModel(ctx.db, baseScope.orgId, ref.model);
       baseVersionId = (await resolveVersion(ctx.db, baseScope.orgId, baseModel, ref.ref)).id;
@@ -94,6 +94,8 @@ export async function pushVersion({ ctx, input }: { ctx: ServiceContext; input: 
           created_by: ctx.actor.userName,
         };
         await trx.insertInto('models').values(model).execute();
+        // Its creator owns it (per-model role, docs/authorization.md); model.created records who.
+        await trx.insertInto('model_role_grants').values({ org_id: scope.orgId, model_id: model.id, user_id: ctx.actor.userId, role: 'owner', granted_by: ctx.actor.userName, granted_at: now }).execute();
         await audit(trx, ctx, { orgId: scope.orgId, action: 'model.created', targetType: 'model', targetId: model.id, details: { model: `${input.org}/${input.model}` } });
         modelCreated = true;
       }
@@ -119,6 +121,7 @@ export async function pushVersion({ ctx, input }: { ctx: ServiceContext; input: 
         total_size: totalSize,
         source_repo: body.sourceRepo ?? null,
         source_commit: body.sourceCommit?.toLowerCase() ?? null,
+        source_commit_at: body.sourceCommitTime ? new Date(body.sourceCommitTime).toISOString() : null,
         base_version_id: baseVersionId,
         card_json: card ? JSON.stringify(card) : null,
         created_at: now,

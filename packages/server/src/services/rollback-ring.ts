@@ -2,12 +2,15 @@ import { type RingHistoryEntry, StewardError } from '@steward/domain';
 import { audit, authorize, type ServiceContext } from './context.js';
 import { deploymentStack, findRing, historyQuery, toEntry } from './ring-history-rows.js';
 import { findModel } from './views.js';
+import { assertNotFrozen, ringWithCriteria } from '../promotion/criteria.js';
 
 /** Moves the ring back to the version it held before the current one (see deploymentStack). */
 export async function rollbackRing({ ctx, input }: { ctx: ServiceContext; input: { org: string; model: string; ring: string; reason?: string | undefined } }): Promise<RingHistoryEntry> {
-  const scope = authorize(ctx, input.org, 'ring.move');
+  const scope = authorize(ctx, input.org, 'ring.move', { model: input.model, ring: input.ring });
   return ctx.db.transaction().execute(async (trx) => {
     const model = await findModel(trx, scope.orgId, input.model);
+    // A rollback is a pointer move too: a freeze holds it (unfreeze first, on the record).
+    await assertNotFrozen(trx, await ringWithCriteria(trx, scope.orgId, input.ring), model);
     const ring = await findRing(trx, scope.orgId, input.ring);
     const entries = await trx.selectFrom('ring_history').select(['kind', 'version_id']).where('model_id', '=', model.id).where('ring_id', '=', ring.id).orderBy('seq').execute();
     const stack = deploymentStack(entries);
