@@ -400,32 +400,36 @@ describe.each(DB_KINDS)('HTTP API on %s', (kind) => {
   describe('rings', () => {
     it('moves pointers with history, answers "what was in production at T", rolls back through history', async () => {
       for (const v of ['1.0.0', '1.1.0', '1.2.0']) await pushFiles(srv, 'ringed', v, [{ path: 'w', content: `w${v}` }]);
-      const move = (version: string, token = maintainerToken) => srv.api('PUT', '/api/v1/orgs/default/models/ringed/rings/production', { token, body: { version, reason: `ship ${version}` } });
+      const move = (version: string, token = maintainerToken) => srv.api('PUT', '/api/v1/orgs/default/models/ringed/rings/sandbox', { token, body: { version, reason: `ship ${version}` } });
       expect((await move('1.0.0', contributorToken)).status).toBe(403);
+      // Production needs approvals: a maintainer's direct move is refused (promotion requests, issue 5).
+      const prod = await srv.api('PUT', '/api/v1/orgs/default/models/ringed/rings/production', { token: maintainerToken, body: { version: '1.0.0' } });
+      expect(prod.status).toBe(409);
+      expect(prod.json.error.message).toMatch(/requires 2 approval\(s\): open a promotion request/);
       const m1 = await move('1.0.0');
-      expect(m1.json).toMatchObject({ ring: 'production', version: '1.0.0', previousVersion: null, kind: 'set', movedBy: 'maya', reason: 'ship 1.0.0' });
+      expect(m1.json).toMatchObject({ ring: 'sandbox', version: '1.0.0', previousVersion: null, kind: 'set', movedBy: 'maya', reason: 'ship 1.0.0' });
       await new Promise((r) => setTimeout(r, 20));
       const between = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 20));
       await move('1.1.0');
       await move('1.2.0');
       expect((await move('1.2.0')).status).toBe(409);
-      const at = await srv.api('GET', `/api/v1/orgs/default/models/ringed/rings/production/history?at=${encodeURIComponent(between)}`);
+      const at = await srv.api('GET', `/api/v1/orgs/default/models/ringed/rings/sandbox/history?at=${encodeURIComponent(between)}`);
       expect(at.json.version).toBe('1.0.0');
-      const before = await srv.api('GET', '/api/v1/orgs/default/models/ringed/rings/production/history?at=2000-01-01T00:00:00Z');
+      const before = await srv.api('GET', '/api/v1/orgs/default/models/ringed/rings/sandbox/history?at=2000-01-01T00:00:00Z');
       expect(before.json.version).toBeNull();
-      expect((await srv.api('GET', '/api/v1/orgs/default/models/ringed/versions/production')).json.version).toBe('1.2.0');
-      const rb = () => srv.api('POST', '/api/v1/orgs/default/models/ringed/rings/production/rollback', { token: maintainerToken, body: { reason: 'bad' } });
+      expect((await srv.api('GET', '/api/v1/orgs/default/models/ringed/versions/sandbox')).json.version).toBe('1.2.0');
+      const rb = () => srv.api('POST', '/api/v1/orgs/default/models/ringed/rings/sandbox/rollback', { token: maintainerToken, body: { reason: 'bad' } });
       expect((await rb()).json).toMatchObject({ version: '1.1.0', previousVersion: '1.2.0', kind: 'rollback' });
       expect((await rb()).json).toMatchObject({ version: '1.0.0', previousVersion: '1.1.0' });
       const none = await rb();
       expect(none.status).toBe(409);
-      const hist = await srv.api('GET', '/api/v1/orgs/default/models/ringed/rings/production/history');
+      const hist = await srv.api('GET', '/api/v1/orgs/default/models/ringed/rings/sandbox/history');
       expect(hist.json.items.map((e: any) => `${e.kind}:${e.version}`)).toEqual(['rollback:1.0.0', 'rollback:1.1.0', 'set:1.2.0', 'set:1.1.0', 'set:1.0.0']);
       const model = await srv.api('GET', '/api/v1/orgs/default/models/ringed');
-      expect(model.json.rings.production).toBe('1.0.0');
+      expect(model.json.rings.sandbox).toBe('1.0.0');
       expect((await srv.api('PUT', '/api/v1/orgs/default/models/ringed/rings/nope', { token: maintainerToken, body: { version: '1.0.0' } })).status).toBe(404);
-      const bad = await srv.api('GET', '/api/v1/orgs/default/models/ringed/rings/production/history?at=yesterday');
+      const bad = await srv.api('GET', '/api/v1/orgs/default/models/ringed/rings/sandbox/history?at=yesterday');
       expect(bad.status).toBe(400);
     });
   });
