@@ -491,10 +491,11 @@ describe.each(DB_KINDS)('evidence round trip against a server (%s)', (kind) => {
     expect(r.stdout).toMatch(/^ok\s+signatures\/model-\S+\.sig\s+signature\s+model signature by key/m);
     expect(r.stdout).toMatch(/^ok\s+signatures\/provenance-\S+\.sig\s+signature\s+signed provenance by key/m);
     expect(r.stdout).toMatch(/^ok\s+audit\/events\.jsonl line 1\s+inclusion\s+version\.pushed/m);
-    expect(r.stdout).toMatch(/^absent\s+approvals\.json\s+absent\s+this server records no approvals yet/m);
+    // No promotion requests yet: the member is there, listing none.
+    expect(r.stdout).toMatch(/^ok\s+approvals\.json\s+approvals\s+0 promotion request\(s\), 0 review\(s\) of default\/summarizer@1\.0\.0/m);
     const index = JSON.parse((await readRaw(archive))[0]!.data.toString()) as { model: string; version: string; members: { path: string }[]; absent: { path: string }[] };
     expect(index).toMatchObject({ model: 'default/summarizer', version: '1.0.0' });
-    expect(index.absent.map((a) => a.path)).toEqual(['approvals.json']);
+    expect(index.absent).toEqual([]);
     // The archive of another model verifies too, and is not confused with this one.
     expect((await verifyCli(otherArchive)).code).toBe(0);
     // Without independently obtained keys: still verifies, with warnings that say why.
@@ -507,7 +508,7 @@ describe.each(DB_KINDS)('evidence round trip against a server (%s)', (kind) => {
   it('steward export --format evidence writes the same kind of archive', async () => {
     const f = path.join(root, 'export.evidence.tar.gz');
     const r = ok(await cli(['export', 'default/summarizer@1.0.0', '--format', 'evidence', '-o', f, '--quiet']));
-    expect(r.stdout).toMatch(/^wrote .*export\.evidence\.tar\.gz: evidence for default\/summarizer@1\.0\.0, \d+ member\(s\), 1 absent$/m);
+    expect(r.stdout).toMatch(/^wrote .*export\.evidence\.tar\.gz: evidence for default\/summarizer@1\.0\.0, \d+ member\(s\), 0 absent$/m);
     expect((await verifyCli(f)).code).toBe(0);
     const toStdout = await cli(['export', 'default/summarizer@1.0.0', '--format', 'evidence']);
     expect(toStdout.code).toBe(2);

@@ -161,6 +161,14 @@ describe.each(DB_KINDS)('promotion through release rings (%s)', (kind) => {
     const decisions = await cli(['decisions', 'default/sentiment']);
     expect(decisions.stdout).toMatch(/1\.0\.0 entered production on .*approved by rita \(reviewer\) and rob \(reviewer\) and gina \(governance-board\); requested by bob .*\("GA launch"\); policy set sha256:[0-9a-f]{64} passed: "high-risk sign-off"\./);
     expect(decisions.stdout).toMatch(/1\.0\.0 entered sandbox .*no approvals required/);
+    // The evidence archive carries the requests and reviews, and the exports list the approvals.
+    const archive = path.join(root, 'sentiment.evidence.tar.gz');
+    ok(await cli(['evidence', 'create', 'default/sentiment@1.0.0', '-o', archive]));
+    const verified = await cli(['evidence', 'verify', archive]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/^ok\s+approvals\.json\s+approvals\s+2 promotion request\(s\), 3 review\(s\) of default\/sentiment@1\.0\.0/m);
+    const annex = (await cli(['export', 'default/sentiment@1.0.0', '--format', 'annex-iv'])).stdout;
+    expect(annex).toMatch(/gina \(governance-board\)/);
   });
 
   it('a maintainer cannot bypass approvals by moving the pointer; a rejection closes a request; a request overtaken by a move goes stale', async () => {

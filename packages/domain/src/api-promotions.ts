@@ -81,6 +81,7 @@ export const PromotionRequestsQuerySchema = z.object({
   mine: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('Only requests you opened'),
   toReview: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('Only open requests you may still review'),
   model: NameSchema.optional(),
+  version: SemverSchema.optional().describe('Only requests for this version (with model)'),
 });
 
 export const DecisionSchema = z.object({

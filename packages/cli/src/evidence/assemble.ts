@@ -107,7 +107,8 @@ export async function assembleEvidence(opts: AssembleOptions): Promise<EvidenceI
     // ---- scan, policy, approvals ----
     await optional(MEMBER_PATHS['scan-report'], 'scan-report', `${vbase}/scan`, 'the scan report');
     await optional(MEMBER_PATHS['policy-evaluations'], 'policy-evaluations', `${vbase}/policy/evaluations?latest=false`, 'policy evaluations');
-    spool.markAbsent(MEMBER_PATHS.approvals, 'approvals', 'this server records no approvals yet (promotion reviews are a later issue)');
+    // Promotion requests of this version with every review: who approved or rejected which ring, why.
+    await optional(MEMBER_PATHS.approvals, 'approvals', `/api/v1/orgs/${enc(org)}/promotion-requests?model=${enc(model)}&version=${enc(version.version)}`, 'promotion requests and their reviews');
 
     // ---- the ledger ----
     await gatherLedger(client, org, `${org}/${model}`, version.id, version.version, spool, say);

@@ -33,6 +33,7 @@ import {
   LedgerKeysSchema,
   ManifestSchema,
   PolicyEvaluationSchema,
+  PromotionRequestSchema,
   ScanReportResponseSchema,
   SignatureSchema,
   SigningKeysSchema,
@@ -97,7 +98,8 @@ export const AuditProofsSchema = z.object({
 export type AuditProofs = z.infer<typeof AuditProofsSchema>;
 
 export const SignatureListFileSchema = z.object({ items: z.array(SignatureSchema) });
-export const PolicyEvaluationsFileSchema = z.object({ items: z.array(PolicyEvaluationSchema) });
+const PromotionRequestsFileSchema = z.object({ items: z.array(PromotionRequestSchema) });
+const PolicyEvaluationsFileSchema = z.object({ items: z.array(PolicyEvaluationSchema) });
 
 interface KeyAnchor {
   kind: 'key';
@@ -325,7 +327,14 @@ export async function verifyEvidence(file: string, opts: EvidenceVerifyOptions =
     if (other.length) c.fail(MEMBER_PATHS['policy-evaluations'], 'policy', `${other.length} evaluation(s) are about another version (${other[0]!.org}/${other[0]!.model}@${other[0]!.version})`);
     else c.pass(MEMBER_PATHS['policy-evaluations'], 'policy', `${evaluations.items.length} evaluation(s) of ${index.model}@${index.version}`);
   }
-  if (isPresent('approvals')) json('approvals');
+  if (isPresent('approvals')) {
+    const approvals = parsed('approvals', PromotionRequestsFileSchema);
+    if (approvals) {
+      const other = approvals.items.filter((r) => `${r.org}/${r.model}` !== index.model || r.version !== index.version);
+      if (other.length) c.fail(MEMBER_PATHS.approvals, 'approvals', `${other.length} promotion request(s) are about another version (${other[0]!.org}/${other[0]!.model}@${other[0]!.version})`);
+      else c.pass(MEMBER_PATHS.approvals, 'approvals', `${approvals.items.length} promotion request(s), ${approvals.items.reduce((n, r) => n + r.reviews.length, 0)} review(s) of ${index.model}@${index.version}`);
+    }
+  }
 
   // ---- 5. the ledger ----
   checkLedger(c, index, digest, version?.id ?? index.versionId, pinnedLedgerKey, {

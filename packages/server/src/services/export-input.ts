@@ -5,7 +5,7 @@
  * policy evaluation per ring, and the model card's text from the blob store.
  */
 import { PolicyRuleResultSchema, type RingHistoryEntry, semverCompare } from '@steward/domain';
-import type { ExportInputData, PolicyResultSummary, SignatureSummary } from '@steward/exports';
+import type { ApprovalSummary, ExportInputData, PolicyResultSummary, SignatureSummary } from '@steward/exports';
 import { z } from 'zod';
 import type { ModelsTable, ModelVersionsTable } from '../db/schema.js';
 import { type OrgScope, type ServiceContext } from './context.js';
@@ -40,6 +40,26 @@ async function ringHistory(ctx: ServiceContext, modelId: string): Promise<RingHi
 }
 
 /** The newest evaluation per ring (null ring: the push-time checks), every rule that ran. */
+/** Reviews of the version's promotion requests: who approved or rejected entering which ring, when, why. */
+async function approvals(ctx: ServiceContext, versionId: string): Promise<ApprovalSummary[]> {
+  const rows = await ctx.db
+    .selectFrom('promotion_reviews as r')
+    .innerJoin('promotion_requests as p', 'p.id', 'r.request_id')
+    .innerJoin('rings as g', 'g.id', 'p.ring_id')
+    .select(['r.reviewer', 'r.reviewer_role', 'r.decision', 'r.comment', 'r.created_at', 'g.name as ring'])
+    .where('p.version_id', '=', versionId)
+    .where('r.decision', 'in', ['approve', 'reject'])
+    .orderBy('r.created_at')
+    .execute();
+  return rows.map((r) => ({
+    by: `${r.reviewer} (${r.reviewer_role})`,
+    at: r.created_at,
+    subject: `promotion to ${r.ring}`,
+    decision: r.decision === 'approve' ? ('approved' as const) : ('rejected' as const),
+    comment: r.comment,
+  }));
+}
+
 async function policyResults(ctx: ServiceContext, orgId: string, versionId: string): Promise<PolicyResultSummary[]> {
   const rows = await ctx.db
     .selectFrom('policy_evaluations')
@@ -142,6 +162,7 @@ export async function assembleExportInput(ctx: ServiceContext, scope: OrgScope, 
     ringHistory: await ringHistory(ctx, m.id),
     signatures,
     policyResults: await policyResults(ctx, scope.orgId, v.id),
+    approvals: await approvals(ctx, v.id),
     ...(await cardText(ctx, v, version.card).then((t) => (t === undefined ? {} : { cardText: t }))),
     ...(registryUrl ? { registryUrl } : {}),
     generatedAt: ctx.now().toISOString(),

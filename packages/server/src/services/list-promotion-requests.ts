@@ -13,12 +13,13 @@ export async function listPromotionRequests({
   input,
 }: {
   ctx: ServiceContext;
-  input: { org: string; status?: string | undefined; mine: boolean; toReview: boolean; model?: string | undefined };
+  input: { org: string; status?: string | undefined; mine: boolean; toReview: boolean; model?: string | undefined; version?: string | undefined };
 }): Promise<{ items: PromotionRequest[] }> {
   const scope = authorize(ctx, input.org, 'model.read');
   let q = ctx.db.selectFrom('promotion_requests as r').innerJoin('models as m', 'm.id', 'r.model_id').selectAll('r').where('r.org_id', '=', scope.orgId);
   if (input.status) q = q.where('r.status', '=', input.status);
   if (input.model) q = q.where('m.name', '=', input.model);
+  if (input.version) q = q.where('r.version_id', 'in', (eb) => eb.selectFrom('model_versions').select('id').where('model_id', '=', eb.ref('m.id')).where('version', '=', input.version!));
   if (input.mine) q = q.where('r.requested_by', '=', ctx.actor.userName);
   if (input.toReview) q = q.where('r.status', '=', 'open').where('r.requested_by', '!=', ctx.actor.userName);
   const rows = await q.orderBy('r.requested_at', 'desc').orderBy('r.id').limit(LIMIT).execute();
