@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import './v8-flags.js';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { PERMISSIONS, type Permission } from '@steward/domain';
 
