@@ -348,6 +348,8 @@ describe.each(DB_KINDS)('HTTP API on %s', (kind) => {
       const r = await srv.api('POST', '/api/v1/orgs/default/models/carls/versions', { token: contributorToken, body: { version: '0.1.0', manifest } });
       expect(r.status).toBe(201);
       expect(r.json.version.createdBy).toBe('carl');
+      // Creating the model made carl its owner (docs/authorization.md); as a plain contributor he may not edit it.
+      expect((await srv.api('DELETE', '/api/v1/orgs/default/models/carls/roles/carl')).json).toMatchObject({ role: 'owner' });
       const denied = await srv.api('PATCH', '/api/v1/orgs/default/models/carls', { token: contributorToken, body: { riskTier: 'high' } });
       expect(denied.status).toBe(403);
       const ok = await srv.api('PATCH', '/api/v1/orgs/default/models/carls', { token: maintainerToken, body: { riskTier: 'high', owners: ['carl', 'maya'] } });
