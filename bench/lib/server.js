@@ -65,12 +65,12 @@ export function newToken() {
  * Resolves once it prints `steward: listening on URL`. `stop()` reads the process's VmHWM right
  * before sending SIGTERM and resolves with it.
  */
-export async function startSteward({ dataDir, env = {}, nodeArgs = [], args = [], timeoutMs = 60_000 } = {}) {
+export async function startSteward({ dataDir, env = {}, nodeArgs = [], args = [], timeoutMs = 60_000, cli = CLI } = {}) {
   assertBuilt();
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const token = newToken();
-  const child = spawn(process.execPath, [...nodeArgs, CLI, 'server', '--port', '0', '--data-dir', dataDir, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'server', '--port', '0', '--data-dir', dataDir, ...args], {
     cwd: ROOT,
     env: { ...process.env, STEWARD_BOOTSTRAP_TOKEN: token, STEWARD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

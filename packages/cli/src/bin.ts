@@ -2,6 +2,11 @@
 // `steward scan` takes a lean path (the bundled scanner only; see scripts/bundle-scan.js);
 // everything else loads the full CLI.
 const argv = process.argv;
+// `steward ... | head`: once the reader has gone, stop quietly (as cat and git do) instead of crashing on EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const isScan = argv[2] === 'scan' && !argv.includes('--help') && !argv.includes('-h');
 
 async function scanEntry(): Promise<{ scanMain(argv: string[]): Promise<number> }> {

@@ -1,8 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { type ErrorCode, StewardError } from '@steward/domain';
 import { CliError } from './errors.js';
 import type { Io } from './output.js';
 
 export const CLI_VERSION = '0.1.0';
+
+/** Codes that mean the user's input (a path, a file, an argument) was wrong: exit 2, like other usage and I/O errors. */
+const LOCAL_INPUT_ERRORS = new Set<ErrorCode>(['bad_request', 'validation_failed', 'invalid_path', 'not_found', 'payload_too_large', 'unprocessable']);
 
 /** The bare `steward` program with its global options; commands are registered by the caller. */
 export function baseProgram(io: Io): Command {
@@ -37,6 +41,11 @@ export async function runProgram(program: Command, argv: string[], io: Io): Prom
       const d = err.details as { issues?: { field: string; message: string }[]; missing?: string[] } | undefined;
       if (d?.issues) for (const i of d.issues.slice(1)) io.err(`  ${i.field}: ${i.message}`);
       return err.exitCode;
+    }
+    // A pure package (hashing, scanning, manifests) refused local input: say what, not where in the code.
+    if (err instanceof StewardError && err.code !== 'internal') {
+      io.err(`steward: error: ${err.message}`);
+      return LOCAL_INPUT_ERRORS.has(err.code) ? 2 : 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e?.code && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {

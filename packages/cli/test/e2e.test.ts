@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, createTestDatabase, type TestDatabase } from '../../server/test/helpers/db.js';
 import { MALFORMED_CARD, MALFORMED_CARD_LINE, expectedRootDigest, listAll, modelCard, random, readTree, sha256, treeDiff, writeTree } from './helpers/files.js';
-import { ADMIN_TOKEN, type CliResult, type ServerProcess, json, lastLine, ok, runCli, startServerProcess } from './helpers/processes.js';
+import { spawn } from 'node:child_process';
+import { ADMIN_TOKEN, CLI_BIN, type CliResult, type ServerProcess, json, lastLine, ok, runCli, startServerProcess } from './helpers/processes.js';
 
 const TOKEN_RE = /^stw_[A-Za-z0-9_-]{43}$/;
 
@@ -540,5 +541,26 @@ describe('steward CLI without a server', () => {
     expect(noServer.code).toBe(2);
     expect(noServer.stderr).toContain('no server configured');
     expect(noServer.stderr).toContain('steward login');
+  });
+
+  it('a missing model directory is a one-line error naming the path, exit 2, no stack trace', async () => {
+    const missing = path.join(dir, 'no-such-model');
+    const r = await bare(['hash', missing]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`steward: error: cannot open model directory ${missing}: ENOENT: no such file or directory, stat '${missing}'\n`);
+  });
+
+  it('stops quietly when the reader of its output goes away (steward hash DIR | head -1)', async () => {
+    const model = path.join(dir, 'many-files');
+    writeTree(model, Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${String(i).padStart(5, '0')}.txt`, `file ${i}\n`])));
+    const proc = spawn('sh', ['-c', `"${process.execPath}" "${CLI_BIN}" hash "${model}" | head -1`], { env: { ...process.env, HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c) => (stdout += c));
+    proc.stderr.on('data', (c) => (stderr += c));
+    await new Promise((resolve) => proc.once('close', resolve));
+    expect(stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(stderr).toBe('');
   });
 });

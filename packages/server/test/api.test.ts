@@ -126,6 +126,33 @@ describe.each(DB_KINDS)('HTTP API on %s', (kind) => {
       expect(notJson.json.error.code).toBe('bad_request');
     });
 
+    it('path parameters are checked on every request, also after the same route served valid ones', async () => {
+      const good = await srv.api('GET', '/api/v1/orgs/default/models/no-such-model/versions/1.0.0');
+      expect(good.status).toBe(404);
+      for (let i = 0; i < 2; i++) {
+        const bad = await srv.api('GET', '/api/v1/orgs/default/models/Bad%20Name/versions/1.0.0');
+        expect(bad.status).toBe(400);
+        expect(bad.json.error.code).toBe('validation_failed');
+        expect(bad.json.error.details.issues.map((x: any) => x.field)).toContain('params.model');
+      }
+      expect((await srv.api('GET', '/api/v1/orgs/default/models/no-such-model/versions/1.0.0')).status).toBe(404);
+    });
+
+    it('every response carries a request id, unique per request, or the client\'s own', async () => {
+      const a = await srv.api('GET', '/api/v1/orgs/default/models');
+      const b = await srv.api('GET', '/api/v1/orgs/default/models');
+      const given = await srv.api('GET', '/api/v1/orgs/default/models', { headers: { 'x-request-id': 'ci-run-42.step-3' } });
+      const failed = await srv.api('GET', '/api/v1/orgs/default/models', { token: 'stw_wrong' });
+      const noRoute = await srv.api('GET', '/api/v1/nothing-here');
+      expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}-[0-9a-z]+$/);
+      expect(b.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}-[0-9a-z]+$/);
+      expect(b.headers.get('x-request-id')).not.toBe(a.headers.get('x-request-id'));
+      expect(given.headers.get('x-request-id')).toBe('ci-run-42.step-3');
+      expect(failed.status).toBe(401);
+      expect(failed.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}-[0-9a-z]+$/);
+      expect(noRoute.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}-[0-9a-z]+$/);
+    });
+
     it('unknown routes get the error envelope', async () => {
       const r = await srv.api('GET', '/api/v1/nothing-here');
       expect(r.status).toBe(404);
