@@ -70,6 +70,11 @@ describe.each(DB_KINDS)('HTTP API on %s', (kind) => {
       expect((await srv.api('GET', '/api/v1/whoami', { token: 'stw_nope' })).json.error.message).toBe('unknown token');
       const bad = await srv.api('GET', '/api/v1/whoami', { token: null, headers: { authorization: 'Basic abc' } });
       expect(bad.status).toBe(401);
+      // A token already resolved (and cached) is still refused without the "Bearer" scheme.
+      expect((await srv.api('GET', '/api/v1/whoami')).status).toBe(200);
+      const bare = await srv.api('GET', '/api/v1/whoami', { token: null, headers: { authorization: ADMIN_TOKEN } });
+      expect(bare.status).toBe(401);
+      expect(bare.json.error.message).toBe('malformed Authorization header; expected "Bearer <token>"');
       const t = await srv.api('POST', '/api/v1/orgs/default/tokens', { body: { name: 'short-lived' } });
       const revoke = await srv.api('DELETE', `/api/v1/orgs/default/tokens/${t.json.id}`);
       expect(revoke.status).toBe(200);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { StewardError } from '@steward/domain';
 import type { ZodType } from 'zod';
-import { authenticate } from '../services/authenticate.js';
+import { authenticate, cachedActor } from '../services/authenticate.js';
 import { requestContext, type Deps } from '../services/context.js';
 import { hashToken } from '../auth/tokens.js';
 import { fromZodError, sendError } from './errors.js';
@@ -48,15 +48,19 @@ function nextRequestId(): string {
 }
 
 /**
- * SHA-256 of the bearer token (what api_tokens stores), or of the whole header when it is not a
- * bearer token; computed once per request, since rate limiting and authentication both need it.
+ * SHA-256 of the bearer token (what api_tokens stores), or "h:" and the SHA-256 of the whole header
+ * when it is not a bearer token; computed once per request, since rate limiting and authentication
+ * both need it.
  */
 function authHash(req: FastifyRequest): string | null {
   const auth = req.headers.authorization;
   if (!auth) return null;
   // A decorated field, not a WeakMap: one WeakMap entry per request made every scavenge walk ephemerons.
   const r = req as FastifyRequest & { stewardAuthHash: string | null };
-  return (r.stewardAuthHash ??= hashToken(/^Bearer\s+(\S+)$/i.exec(auth)?.[1] ?? auth));
+  if (r.stewardAuthHash !== null) return r.stewardAuthHash;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+  // Anything else is still a rate-limit key, but marked so that it can never match a resolved token.
+  return (r.stewardAuthHash = bearer !== undefined ? hashToken(bearer) : `h:${hashToken(auth)}`);
 }
 
 function logsRequests(logger: AppOptions['logger']): boolean {
@@ -180,7 +184,9 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
       ...(route.body && route.body !== 'binary' ? { onRequest: admitHook } : {}),
       handler: async (req, reply) => {
         if (!route.body || route.body === 'binary') admit(req, reply);
-        const actor = await authenticate({ deps, input: { authorization: req.headers.authorization, tokenHash: authHash(req) } });
+        const tokenHash = authHash(req);
+        // Most requests come from a token already resolved: no promise, no microtask for those.
+        const actor = (tokenHash !== null && cachedActor(deps, tokenHash)) || (await authenticate({ deps, input: { authorization: req.headers.authorization, tokenHash } }));
         const input = {
           params: parseParams(req.params),
           query: parseWith(route.query, req.query, 'query'),

@@ -11,6 +11,17 @@ interface CachedActor {
   lastUsedAt: number;
 }
 
+/**
+ * The actor of an already resolved token, without touching the database; null when it must be
+ * resolved again (not cached, written since, expired, or its last use is due to be recorded).
+ * Keyed by the token's hash itself: 64 hex digits, which no other cache key is.
+ */
+export function cachedActor(deps: Pick<Deps, 'cache' | 'now'>, tokenHash: string, now: Date = deps.now()): Actor | null {
+  const cached = deps.cache?.get<CachedActor>(tokenHash);
+  if (cached && (cached.expiresAt === null || cached.expiresAt > now.getTime()) && now.getTime() - cached.lastUsedAt <= LAST_USED_RESOLUTION_MS) return cached.actor;
+  return null;
+}
+
 /** Resolves a bearer token to its user and memberships; 401 for anything missing, unknown, revoked or expired. */
 export async function authenticate({ deps, input }: { deps: Deps; input: { authorization: string | undefined; tokenHash?: string | null } }): Promise<Actor> {
   const header = input.authorization;
@@ -19,8 +30,8 @@ export async function authenticate({ deps, input }: { deps: Deps; input: { autho
   if (!m?.[1]) throw new StewardError('unauthenticated', 'malformed Authorization header; expected "Bearer <token>"');
   const tokenHash = input.tokenHash ?? hashToken(m[1]);
   const now = deps.now();
-  const cached = deps.cache?.get<CachedActor>(`actor:${tokenHash}`);
-  if (cached && (cached.expiresAt === null || cached.expiresAt > now.getTime()) && now.getTime() - cached.lastUsedAt <= LAST_USED_RESOLUTION_MS) return cached.actor;
+  const cached = cachedActor(deps, tokenHash, now);
+  if (cached) return cached;
   const gen = deps.cache?.generation ?? 0;
   const row = await deps.db
     .selectFrom('api_tokens as t')
@@ -64,6 +75,6 @@ export async function authenticate({ deps, input }: { deps: Deps; input: { autho
     // That write moved the generation on; this actor was read before it and is still current.
     cacheGen = deps.cache?.generation ?? 0;
   }
-  deps.cache?.set(`actor:${tokenHash}`, cacheGen, { actor, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, lastUsedAt });
+  deps.cache?.set(tokenHash, cacheGen, { actor, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, lastUsedAt });
   return actor;
 }
