@@ -51,6 +51,7 @@ export function renderApiMarkdown() {
     '- **Errors**: one envelope, `{"error": {"code", "message", "details"}}`. `details.issues[]` lists each invalid field (`field`, `message`) for `validation_failed`.',
     '- **Pagination**: list endpoints take `limit` (1-500, default 100) and `cursor`; responses carry `nextCursor` (null on the last page).',
     '- **Rate limits**: per token (per client address without one); `x-ratelimit-*` headers on every response, 429 `rate_limited` when exceeded.',
+    '- **Request ids**: every API response carries `x-request-id` (the client\'s own when it sends one matching `[A-Za-z0-9_.-]{1,128}`); audit events record the same id.',
     '- **Org scoping**: everything lives under `/api/v1/orgs/{org}`; an org you are not a member of is 404.',
     '',
     '## Error codes',
