@@ -220,7 +220,7 @@ describe.each(DB_KINDS)('signing on %s', (kind) => {
       expect((await infos()).filter((i) => i.keyId === r.json.signature.keyFingerprint).map((i) => i.trusted)).toEqual([false, false]);
       const listed = await srv.api('GET', `${V}/signatures?subject=model`, { token: tokens.viewer });
       expect(listed.json.items.filter((s: { trusted: boolean }) => s.trusted).every((s: { source: string }) => s.source === 'server')).toBe(true);
-      const actions = (await db().selectFrom('audit_events').select('action').where('action', 'like', 'signing_trust.%').execute()).map((e) => e.action);
+      const actions = (await db().selectFrom('audit_events').select('action').where('action', 'like', 'signing_trust.%').orderBy('seq').execute()).map((e) => e.action);
       expect(actions).toEqual(['signing_trust.added', 'signing_trust.removed']);
     });
 
