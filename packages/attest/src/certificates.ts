@@ -18,7 +18,7 @@
  * OpenSSL's default, any given CA certificate is a trust anchor, self-signed or not.
  */
 import { X509Certificate } from 'node:crypto';
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { DerError, readCertificateFields, type CertificateFields } from './der.js';
 import { refuseSignature } from './signature-error.js';
 

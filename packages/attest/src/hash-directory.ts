@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { StewardError, validateModelPath } from '@steward/domain';
+import { StewardError, validateModelPath } from '@steward/domain/core';
 import { DEFAULT_IGNORE_PATHS, buildManifest, normalizeIgnorePaths, type Manifest, type ManifestFile } from './manifest.js';
 import type { HashJob, HashReply } from './hash-worker.js';
 
@@ -26,6 +26,8 @@ export interface HashModelDirectoryOptions {
   /** Worker threads (default os.availableParallelism()). */
   concurrency?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Stops hashing (workers terminated) and rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 interface FoundFile {
@@ -211,6 +213,25 @@ function hashOnWorkers(
   });
 }
 
+/** `work`, or the signal's reason as soon as it is aborted (the caller's `finally` stops the workers). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /** Walks `dir` and hashes every regular file on worker threads into a sorted "files" manifest. */
 export async function hashModelDirectory(dir: string, opts: HashModelDirectoryOptions = {}): Promise<Manifest> {
   const allowSymlinks = opts.allowSymlinks ?? false;
@@ -247,7 +268,8 @@ export async function hashModelDirectory(dir: string, opts: HashModelDirectoryOp
     while (workers.length < n) startWorker();
     const active = workers.slice(0, n);
     await Promise.all(workers.slice(n).map((w) => w.terminate()));
-    const hashed = await hashOnWorkers(found, active, !allowSymlinks, opts.onProgress);
+    const hashing = hashOnWorkers(found, active, !allowSymlinks, opts.onProgress);
+    const hashed = opts.signal ? await untilAborted(hashing, opts.signal) : await hashing;
     const files: ManifestFile[] = found.map((f, i) => ({ path: f.rel, size: hashed[i]!.size, sha256: hashed[i]!.sha256 }));
     return buildManifest(files, { allowSymlinks, ignorePaths: ignore });
   } finally {

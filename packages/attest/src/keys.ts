@@ -3,7 +3,7 @@
  * each signing with the hash of its size (SHA-256, SHA-384, SHA-512).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { refuseSignature } from './signature-error.js';
 
 export type EcdsaCurve = 'P-256' | 'P-384' | 'P-521';

@@ -3,7 +3,7 @@
  * and its in-toto Statement v1 payload.
  */
 import { createHash } from 'node:crypto';
-import { StewardError, compareManifestPaths, validateModelPath } from '@steward/domain';
+import { StewardError, compareManifestPaths, validateModelPath } from '@steward/domain/core';
 
 export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const MODEL_SIGNING_PREDICATE_TYPE = 'https://model_signing/signature/v1.0';

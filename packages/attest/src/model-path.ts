@@ -4,7 +4,7 @@
  */
 import { realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { hashModelDirectory, type HashModelDirectoryOptions } from './hash-directory.js';
 import { normalizeIgnorePaths, rootDigestOf, type Manifest } from './manifest.js';
 import { sha256File } from './sha256-file.js';

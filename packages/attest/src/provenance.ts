@@ -11,7 +11,7 @@
  * - byproducts: evaluation results (name, uri / sha256, or the metrics inline as JSON content)
  */
 import { createHash } from 'node:crypto';
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { IN_TOTO_STATEMENT_TYPE, isSha256Hex } from './manifest.js';
 import type { InTotoStatement } from './bundle.js';
 

@@ -4,7 +4,7 @@
  */
 import { sign as cryptoSign } from 'node:crypto';
 import { resolve } from 'node:path';
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { SIGSTORE_BUNDLE_MEDIA_TYPE } from './bundle.js';
 import { parsePemCertificates } from './certificates.js';
 import { preAuthEncoding } from './dsse.js';

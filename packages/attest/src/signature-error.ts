@@ -3,7 +3,7 @@
  * SignatureError (a StewardError), so callers can tell "this signature is not valid" apart from
  * I/O failures and name the reason without parsing messages.
  */
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 
 export type SignatureFailureReason =
   /** Not JSON, wrong mediaType, not DSSE, payloadType not in-toto, bad base64, no signature, bad statement. */

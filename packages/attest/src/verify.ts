@@ -7,7 +7,7 @@
  */
 import { X509Certificate, verify as cryptoVerify } from 'node:crypto';
 import { join } from 'node:path';
-import { compareManifestPaths } from '@steward/domain';
+import { compareManifestPaths } from '@steward/domain/core';
 import {
   SIGSTORE_BUNDLE_MEDIA_TYPE,
   decodeBundleBase64,

@@ -101,6 +101,20 @@ describe('hashModelDirectory', () => {
     for (const f of seq.files) expect(await sha256File(join(dir, f.path))).toEqual({ sha256: f.sha256, size: f.size });
   });
 
+  it('stops when its signal is aborted: rejects with the reason, and an aborted signal hashes nothing', async () => {
+    for (let i = 0; i < 8; i++) put(`f${i}`, randomBytes(8 * 1024 * 1024));
+    const stop = new AbortController();
+    const why = new Error('policies do not lint');
+    let progressCalls = 0;
+    const hashing = hashModelDirectory(dir, { concurrency: 2, signal: stop.signal, onProgress: () => (++progressCalls === 1 ? stop.abort(why) : undefined) });
+    await expect(hashing).rejects.toBe(why);
+    const before = new AbortController();
+    before.abort(new Error('already stopped'));
+    await expect(hashModelDirectory(dir, { signal: before.signal })).rejects.toThrow('already stopped');
+    // Nothing is left running: the same directory hashes normally right after.
+    expect((await hashModelDirectory(dir, { concurrency: 2 })).files).toHaveLength(8);
+  });
+
   it('reports progress up to the total', async () => {
     put('big', randomBytes(40 * 1024 * 1024));
     put('small', 'x');

@@ -1,23 +1,32 @@
 #!/usr/bin/env node
-// `steward scan` takes a lean path (the bundled scanner only; see scripts/bundle-scan.js);
-// everything else loads the full CLI.
+// `steward scan`, `steward hash` and `steward check` take lean paths: one bundled file holding the
+// command and what it needs (scripts/bundle-cli.js), falling back to the command's unbundled
+// entry (scan-main.ts, hash-main.ts, check-main.ts). Everything else, and help, loads the full CLI.
 const argv = process.argv;
 // `steward ... | head`: once the reader has gone, stop quietly (as cat and git do) instead of crashing on EPIPE.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
-const isScan = argv[2] === 'scan' && !argv.includes('--help') && !argv.includes('-h');
 
-async function scanEntry(): Promise<{ scanMain(argv: string[]): Promise<number> }> {
+type LeanEntry = (argv: string[]) => Promise<number>;
+const LEAN = ['scan', 'hash', 'check'] as const;
+type Lean = (typeof LEAN)[number];
+
+async function leanEntry(name: Lean): Promise<LeanEntry> {
+  let mod: Record<string, unknown>;
   try {
-    // @ts-ignore -- produced by `npm run build` after tsc; absent in a tsc-only build.
-    return (await import('./scan-bundle.js')) as { scanMain(argv: string[]): Promise<number> };
-  } catch {
-    return import('./scan-main.js');
+    // Produced by `npm run build` after tsc; absent in a tsc-only build.
+    mod = (await import(`./${name}-bundle.js`)) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((e as Error).message).includes(`${name}-bundle.js`)) throw e;
+    mod = (await import(`./${name}-main.js`)) as Record<string, unknown>;
   }
+  return mod[`${name}Main`] as LeanEntry;
 }
 
-const code = isScan ? await (await scanEntry()).scanMain(argv) : await (await import('./main.js')).main(argv);
+const command = argv[2];
+const lean = (LEAN as readonly string[]).includes(command ?? '') && !argv.includes('--help') && !argv.includes('-h') ? (command as Lean) : null;
+const code = lean ? await (await leanEntry(lean))(argv) : await (await import('./main.js')).main(argv);
 // The server command never resolves; everything else exits with its code once output is flushed.
 process.exitCode = code;

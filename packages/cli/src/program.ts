@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { type ErrorCode, StewardError } from '@steward/domain';
+import { type ErrorCode, StewardError } from '@steward/domain/core';
 import { CliError } from './errors.js';
 import type { Io } from './output.js';
 

@@ -6,7 +6,7 @@
  * but an unexpired waiver names the rule). The outcome is failed when any error-severity rule
  * failed or errored without a waiver.
  */
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { isCompiledPolicySet, type CompiledPolicy, type CompiledPolicySet, type CompiledRule, type SourceLocation } from './compiled.js';
 import { recordToCel } from './environment.js';
 import { globMatch } from './glob.js';

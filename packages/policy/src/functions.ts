@@ -3,7 +3,7 @@
  * in docs/policy-library.md ("Helper functions"); a test keeps the two lists in step.
  */
 import type { Environment } from '@marcbachmann/cel-js';
-import { RiskTierSchema, SensitivitySchema, isSemver, semverCompare, type RiskTier } from '@steward/domain';
+import { RiskTierSchema, SensitivitySchema, isSemver, semverCompare, type RiskTier } from '@steward/domain/names';
 import { globMatch } from './glob.js';
 import { FINDING_SEVERITIES, VerdictSchema, type FindingSeverity, type Verdict } from './record.js';
 import { UseCaseImpactSchema, riskTier, tierRank } from './risk.js';

@@ -12,7 +12,7 @@
  *           message: "License {{ record.license.declared }} is not allowed for commercial use"
  *           expression: licenseAllowed(record.license.declared, params.allowed)
  */
-import { RiskTierSchema } from '@steward/domain';
+import { RiskTierSchema } from '@steward/domain/names';
 import { z } from 'zod';
 
 export const PARAM_TYPES = ['bool', 'int', 'double', 'string', 'list<string>', 'list<int>', 'list<double>'] as const;

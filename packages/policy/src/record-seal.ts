@@ -2,7 +2,7 @@
  * Records built by this package's builders are validated once, when built; any other record is
  * validated when it reaches evaluate() (it may come from a JSON file or another process).
  */
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { GovernanceRecordSchema, type GovernanceRecord } from './record.js';
 
 const validated = new WeakSet<object>();

@@ -9,7 +9,7 @@
  *   absence matters they carry a `present` flag instead (`record.card.present`).
  * - `has(record.a.b)` is therefore true for every declared field; use `!= null` for "is known".
  */
-import { RiskTierSchema, SensitivitySchema } from '@steward/domain';
+import { RiskTierSchema, SensitivitySchema } from '@steward/domain/names';
 import { z } from 'zod';
 import { PII_KINDS, type PiiKind } from './pii/kinds.js';
 

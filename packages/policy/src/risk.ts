@@ -2,7 +2,7 @@
  * The risk taxonomy: a model's risk tier follows from the most sensitive data it was trained on
  * and the impact of its use case. Documented in docs/policy-library.md ("Risk taxonomy").
  */
-import { RiskTierSchema, SensitivitySchema, type RiskTier, type Sensitivity } from '@steward/domain';
+import { RiskTierSchema, SensitivitySchema, type RiskTier, type Sensitivity } from '@steward/domain/names';
 import { z } from 'zod';
 
 /**

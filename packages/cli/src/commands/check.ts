@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { CliError } from '../errors.js';
 import type { Io } from '../output.js';
 import { CLI_VERSION } from '../program.js';
@@ -58,15 +58,21 @@ export interface Repo {
 
 /** Reads steward.yaml (`--config`, default ./steward.yaml). */
 export async function loadRepo(configOpt: string | undefined): Promise<Repo> {
-  const configPath = path.resolve(configOpt ?? 'steward.yaml');
-  if (!existsSync(configPath)) throw new CliError(`${shownPath(configPath)} not found${configOpt ? '' : ' in the current directory (or give --config FILE)'}`, 2);
-  const policy = await import('@steward/policy');
-  const text = readText(configPath, 'configuration file');
-  const loaded = asConfigError(() => policy.parseStewardConfig(text, shownPath(configPath)));
-  return { policy, loaded, configPath, root: path.dirname(configPath) };
+  const config = await loadRepoConfig(configOpt);
+  return { ...config, policy: await import('@steward/policy') };
 }
 
-export function modelDir(repo: Repo, m: ModelDecl, index: number): string {
+/** steward.yaml parsed with the light part of @steward/policy only (see runCheck). */
+async function loadRepoConfig(configOpt: string | undefined): Promise<Omit<Repo, 'policy'> & { files: typeof import('@steward/policy/repo') }> {
+  const configPath = path.resolve(configOpt ?? 'steward.yaml');
+  if (!existsSync(configPath)) throw new CliError(`${shownPath(configPath)} not found${configOpt ? '' : ' in the current directory (or give --config FILE)'}`, 2);
+  const files = await import('@steward/policy/repo');
+  const text = readText(configPath, 'configuration file');
+  const loaded = asConfigError(() => files.parseStewardConfig(text, shownPath(configPath)));
+  return { files, loaded, configPath, root: path.dirname(configPath) };
+}
+
+export function modelDir(repo: Pick<Repo, 'loaded' | 'root'>, m: ModelDecl, index: number): string {
   const dir = path.resolve(repo.root, m.path);
   let isDir = false;
   try {
@@ -250,32 +256,59 @@ async function reportRuns(cmd: Command, io: Io, opts: CheckOptions, decls: reado
 
 export async function runCheck(opts: CheckOptions, io: Io, cmd?: Command): Promise<void> {
   if (!(FORMATS as readonly string[]).includes(opts.format)) throw new CliError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`, 2);
-  const repo = await loadRepo(opts.config);
-  const { policy, loaded, root } = repo;
+  const config = await loadRepoConfig(opts.config);
+  const { loaded, root } = config;
   const lockPath = path.join(root, 'steward.lock');
   if (!existsSync(lockPath)) throw new CliError(`${shownPath(lockPath)} not found: run \`steward lock\` to pin the models' files, review and commit it`, 2);
-  const lock = asConfigError(() => policy.parseLock(readText(lockPath, 'lock file'), shownPath(lockPath)));
+  const lock = asConfigError(() => config.files.parseLock(readText(lockPath, 'lock file'), shownPath(lockPath)));
 
-  // Configuration first (every model, every policy file) so a broken setup fails before any hashing.
-  const sets = new Map<string, CompiledPolicySet>();
+  // The configuration and the lock first, so a broken setup fails before any hashing.
   const plans = loaded.config.models.map((m, index) => {
     const locked = lock.models[m.name];
     if (!locked) throw new CliError(`${shownPath(lockPath)} has no entry for model ${m.name}: run \`steward lock\``, 2);
     if (locked.path !== m.path) throw new CliError(`${shownPath(lockPath)} pins model ${m.name} at ${locked.path}, but ${loaded.file} declares ${m.path}: run \`steward lock\``, 2);
-    return { m, index, locked, dir: modelDir(repo, m, index), set: policySetFor(repo, m, index, sets, io) };
+    return { m, index, locked, dir: modelDir(config, m, index) };
   });
   const unknown = Object.keys(lock.models).filter((n) => !loaded.config.models.some((m) => m.name === n));
   if (unknown.length) throw new CliError(`${shownPath(lockPath)} pins models ${loaded.file} does not declare (${unknown.join(', ')}): run \`steward lock\``, 2);
 
+  // Hashing (worker threads) starts now; linting the policies and loading the scanner and card
+  // parser happen on this thread meanwhile. A policy that does not lint stops the hashing.
   const { hashModelDirectory } = await import('@steward/attest');
+  const stop = new AbortController();
+  let workersBusy!: () => void;
+  const hashingStarted = new Promise<void>((resolve) => (workersBusy = resolve));
+  const hashing = (async () => {
+    const manifests: Manifest[] = [];
+    // The first progress report comes once the files are listed and handed to the workers.
+    for (const p of plans) manifests.push(await hashModelDirectory(p.dir, { signal: stop.signal, onProgress: () => workersBusy() }));
+    return manifests;
+  })();
+  const sets = new Map<string, CompiledPolicySet>();
+  let policySets: CompiledPolicySet[];
+  let modelcard: typeof import('@steward/modelcard');
+  let repo: Repo;
+  try {
+    // Loading the policy engine and linting hold this thread; let the workers get their files first (or the hashing fail).
+    await Promise.race([hashingStarted, hashing.then(() => undefined)]);
+    repo = { policy: await import('@steward/policy'), loaded, configPath: config.configPath, root };
+    policySets = plans.map((p) => policySetFor(repo, p.m, p.index, sets, io));
+    [modelcard] = await Promise.all([import('@steward/modelcard'), import('@steward/scanner')]);
+  } catch (e) {
+    stop.abort(e);
+    await hashing.catch(() => undefined);
+    throw e;
+  }
+  const { policy } = repo;
+  const manifests = await hashing;
   const gathered: Gathered[] = [];
-  for (const p of plans) {
-    const manifest = await hashModelDirectory(p.dir);
+  for (const [i, p] of plans.entries()) {
+    const manifest = manifests[i]!;
     const report = await scanModel(p.dir, manifest);
     gathered.push({ decl: p.m, index: p.index, dir: p.dir, manifest, report, mismatches: policy.compareWithLock(p.locked, manifest.files) });
   }
 
-  const { parseModelCard } = await import('@steward/modelcard');
+  const { parseModelCard } = modelcard;
   const evaluations = [];
   for (const [i, g] of gathered.entries()) {
     const m = g.decl;
@@ -313,7 +346,7 @@ export async function runCheck(opts: CheckOptions, io: Io, cmd?: Command): Promi
       }),
     );
     const at = loaded.locate(['models', g.index]);
-    evaluations.push(policy.evaluate(plans[i]!.set, record, { ...(opts.ring ? { ring: opts.ring } : {}), subject: { file: loaded.file, ...at } }));
+    evaluations.push(policy.evaluate(policySets[i]!, record, { ...(opts.ring ? { ring: opts.ring } : {}), subject: { file: loaded.file, ...at } }));
   }
 
   const out = policy.renderEvaluations(opts.format as OutputFormat, evaluations, { verbose: Boolean(opts.verbose), toolVersion: CLI_VERSION });

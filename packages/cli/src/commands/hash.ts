@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { hashModelDirectory, toInTotoStatement } from '@steward/attest';
-import { collect } from '../command.js';
+import { collect } from '../args.js';
 import { type Io, printJson, table, formatBytes } from '../output.js';
 
 export function register(program: Command, io: Io): void {

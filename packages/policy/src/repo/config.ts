@@ -4,7 +4,8 @@
  * to the model directory (card, license files). Every problem is reported as
  * `steward.yaml:LINE:COLUMN: what is wrong`.
  */
-import { RiskTierSchema, SensitivitySchema, StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
+import { RiskTierSchema, SensitivitySchema } from '@steward/domain/names';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { ParamOverridesSchema } from '../policy-file.js';

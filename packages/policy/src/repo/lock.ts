@@ -3,7 +3,7 @@
  * `steward lock` and compared by `steward check` (the "pinned and verified" rule). JSON with
  * sorted keys and files, so diffs in review show exactly which file changed.
  */
-import { StewardError } from '@steward/domain';
+import { StewardError } from '@steward/domain/core';
 import { z } from 'zod';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
