@@ -1,9 +1,9 @@
 import { toInTotoStatement } from '@steward/attest';
 import type { Signature } from '@steward/domain';
-import { audit, authorize, newId, type ServiceContext } from './context.js';
+import { audit, authorize, type ServiceContext } from './context.js';
 import { findModel, resolveVersion } from './views.js';
-import { requireSigningKey, signWithOrgKey } from '../signing/org-key.js';
-import { bundleDigest, signatureView } from '../signing/signature-view.js';
+import { requireSigningKey, storeServerSignature } from '../signing/org-key.js';
+import { signatureView } from '../signing/signature-view.js';
 import { loadOrgTrust } from '../signing/trust.js';
 import { storedManifest } from '../signing/stored-manifest.js';
 
@@ -20,25 +20,7 @@ export async function createVersionSignature({ ctx, input }: { ctx: ServiceConte
     const v = await resolveVersion(trx, scope.orgId, model, input.ref);
     const key = await requireSigningKey(trx, scope.orgId, input.org);
     const statement = toInTotoStatement(storedManifest(v), input.subjectName ?? model.name);
-    const bundleJson = signWithOrgKey(ctx.masterKey, key, statement);
-    const row = {
-      id: newId(),
-      org_id: scope.orgId,
-      version_id: v.id,
-      subject: 'model',
-      kind: 'key',
-      source: 'server',
-      signer: `sha256:${key.fingerprint}`,
-      key_fingerprint: key.fingerprint,
-      bundle_digest: bundleDigest(bundleJson),
-      bundle_json: bundleJson,
-      status: 'valid',
-      signed_at: at,
-      added_at: at,
-      added_by: ctx.actor.userName,
-      trust_anchor: null,
-    };
-    await trx.insertInto('signatures').values(row).execute();
+    const row = await storeServerSignature(trx, ctx, { orgId: scope.orgId, versionId: v.id, subject: 'model', key, statement, at });
     await audit(trx, ctx, {
       orgId: scope.orgId,
       action: 'version.signed',
@@ -46,6 +28,6 @@ export async function createVersionSignature({ ctx, input }: { ctx: ServiceConte
       targetId: row.id,
       details: { model: `${input.org}/${model.name}`, version: v.version, subject: 'model', subjectName: statement.subject[0]!.name, fingerprint: key.fingerprint, bundleDigest: row.bundle_digest },
     }, at);
-    return { signature: signatureView(row, await loadOrgTrust(trx, scope.orgId)), bundleJson };
+    return { signature: signatureView(row, await loadOrgTrust(trx, scope.orgId)), bundleJson: row.bundle_json };
   });
 }

@@ -1,9 +1,9 @@
 import type { Signature } from '@steward/domain';
-import { audit, authorize, newId, type ServiceContext } from './context.js';
+import { audit, authorize, type ServiceContext } from './context.js';
 import { findModel, resolveVersion } from './views.js';
-import { requireSigningKey, signWithOrgKey } from '../signing/org-key.js';
+import { requireSigningKey, storeServerSignature } from '../signing/org-key.js';
 import { buildVersionProvenance } from '../signing/provenance.js';
-import { bundleDigest, signatureView } from '../signing/signature-view.js';
+import { signatureView } from '../signing/signature-view.js';
 import { loadOrgTrust } from '../signing/trust.js';
 import { TOOL } from '../signing/tool.js';
 
@@ -19,25 +19,7 @@ export async function signProvenance({ ctx, input }: { ctx: ServiceContext; inpu
     const v = await resolveVersion(trx, scope.orgId, model, input.ref);
     const key = await requireSigningKey(trx, scope.orgId, input.org);
     const statement = await buildVersionProvenance(trx, { id: scope.orgId, name: input.org }, model, v, { builderId: input.builderId, stewardVersion: TOOL.version });
-    const bundleJson = signWithOrgKey(ctx.masterKey, key, statement);
-    const row = {
-      id: newId(),
-      org_id: scope.orgId,
-      version_id: v.id,
-      subject: 'provenance',
-      kind: 'key',
-      source: 'server',
-      signer: `sha256:${key.fingerprint}`,
-      key_fingerprint: key.fingerprint,
-      bundle_digest: bundleDigest(bundleJson),
-      bundle_json: bundleJson,
-      status: 'valid',
-      signed_at: at,
-      added_at: at,
-      added_by: ctx.actor.userName,
-      trust_anchor: null,
-    };
-    await trx.insertInto('signatures').values(row).execute();
+    const row = await storeServerSignature(trx, ctx, { orgId: scope.orgId, versionId: v.id, subject: 'provenance', key, statement, at });
     await audit(trx, ctx, {
       orgId: scope.orgId,
       action: 'version.provenance_signed',
@@ -53,6 +35,6 @@ export async function signProvenance({ ctx, input }: { ctx: ServiceContext; inpu
         bundleDigest: row.bundle_digest,
       },
     }, at);
-    return { signature: signatureView(row, await loadOrgTrust(trx, scope.orgId)), bundleJson };
+    return { signature: signatureView(row, await loadOrgTrust(trx, scope.orgId)), bundleJson: row.bundle_json };
   });
 }

@@ -8,8 +8,9 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { generateSigningKeyPair, loadSigningPrivateKey, publicKeyHint, signStatement, type SigningCurve } from '@steward/attest';
 import { type SigningKey, type SigningKeyAlgorithm, StewardError } from '@steward/domain';
 import type { Kysely } from 'kysely';
-import type { DB, SigningKeysTable } from '../db/schema.js';
+import type { DB, SignaturesTable, SigningKeysTable } from '../db/schema.js';
 import { decryptSeed, encryptSeed } from '../ledger/keys.js';
+import { bundleDigest } from './signature-view.js';
 import { newId, type Tx } from '../services/context.js';
 
 type Db = Kysely<DB> | Tx;
@@ -87,4 +88,35 @@ export function signingKeyView(row: SigningKeysTable, current: boolean): Signing
 export async function lockOrg(trx: Tx, dbKind: 'sqlite' | 'postgres', orgId: string): Promise<void> {
   // SQLite transactions in this process already run one at a time.
   if (dbKind === 'postgres') await trx.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().execute();
+}
+
+/**
+ * Signs `statement` with the org's current key and stores the signature of `subject` for the
+ * version (source "server", valid). The caller writes the audit event in the same transaction.
+ */
+export async function storeServerSignature(
+  trx: Tx,
+  ctx: { masterKey: Buffer; actor: { userName: string } },
+  args: { orgId: string; versionId: string; subject: 'model' | 'provenance'; key: SigningKeysTable; statement: object; at: string },
+): Promise<SignaturesTable> {
+  const bundleJson = signWithOrgKey(ctx.masterKey, args.key, args.statement);
+  const row: SignaturesTable = {
+    id: newId(),
+    org_id: args.orgId,
+    version_id: args.versionId,
+    subject: args.subject,
+    kind: 'key',
+    source: 'server',
+    signer: `sha256:${args.key.fingerprint}`,
+    key_fingerprint: args.key.fingerprint,
+    bundle_digest: bundleDigest(bundleJson),
+    bundle_json: bundleJson,
+    status: 'valid',
+    signed_at: args.at,
+    added_at: args.at,
+    added_by: ctx.actor.userName,
+    trust_anchor: null,
+  };
+  await trx.insertInto('signatures').values(row).execute();
+  return row;
 }
