@@ -3,12 +3,10 @@
  * (HTTP client, API schemas, server), bundled by scripts/bundle-cli.js, so a CI job does not pay
  * for the rest of the CLI's start-up (docs/benchmarks.md).
  */
-import { baseProgram, runProgram } from './program.js';
+import { runSingleCommand } from './program.js';
 import { type Io, processIo } from './output.js';
 import * as hash from './commands/hash.js';
 
 export async function hashMain(argv: string[], io: Io = processIo): Promise<number> {
-  const program = baseProgram(io);
-  hash.register(program, io);
-  return runProgram(program, argv, io);
+  return runSingleCommand(hash, argv, io);
 }

@@ -56,3 +56,10 @@ export async function runProgram(program: Command, argv: string[], io: Io): Prom
     return 1;
   }
 }
+
+/** Runs a CLI made of one command (the lean entries bundled by scripts/bundle-cli.js). */
+export function runSingleCommand(command: { register(program: Command, io: Io): void }, argv: string[], io: Io): Promise<number> {
+  const program = baseProgram(io);
+  command.register(program, io);
+  return runProgram(program, argv, io);
+}

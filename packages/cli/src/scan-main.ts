@@ -2,12 +2,10 @@
  * `steward scan` alone: the scanner and the argument parser, nothing else (no HTTP client, no
  * schemas, never the server), so a CI gate starts in tens of milliseconds.
  */
-import { baseProgram, runProgram } from './program.js';
+import { runSingleCommand } from './program.js';
 import { type Io, processIo } from './output.js';
 import * as scan from './commands/scan.js';
 
 export async function scanMain(argv: string[], io: Io = processIo): Promise<number> {
-  const program = baseProgram(io);
-  scan.register(program, io);
-  return runProgram(program, argv, io);
+  return runSingleCommand(scan, argv, io);
 }

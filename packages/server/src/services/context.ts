@@ -24,6 +24,12 @@ export interface Actor {
   tokenScopes: readonly TokenScope[];
   /** "org/model" names the token is narrowed to; null: any model. */
   tokenModels: readonly string[] | null;
+  /**
+   * Authorization decisions already made for this actor (filled by `decide`). An actor is rebuilt
+   * after any write, so these never outlive a role change; a field rather than a WeakMap entry,
+   * which on uncached (Postgres) requests would add one ephemeron per request (ADR 0010).
+   */
+  decisions?: Map<string, AuthzDecision>;
 }
 
 export interface Deps {
@@ -99,9 +105,7 @@ export function decide(ctx: ServiceContext, orgName: string, permission: Permiss
   const m = ctx.actor.memberships.get(orgName);
   if (!m) return null;
   const a = ctx.actor;
-  // An actor is immutable and rebuilt after any write (ReadCache), so its decisions can live with it.
-  let memo = decisionsByActor.get(a);
-  if (memo === undefined) decisionsByActor.set(a, (memo = new Map()));
+  const memo = (a.decisions ??= new Map());
   const key = `${permission}\u0000${orgName}\u0000${resource.model ?? ''}\u0000${resource.ring ?? ''}\u0000${resource.model === undefined ? 0 : 1}${resource.ring === undefined ? 0 : 1}`;
   const hit = memo.get(key);
   if (hit !== undefined) return hit;
@@ -109,8 +113,6 @@ export function decide(ctx: ServiceContext, orgName: string, permission: Permiss
   if (memo.size < 1_000) memo.set(key, d);
   return d;
 }
-
-const decisionsByActor = new WeakMap<Actor, Map<string, AuthzDecision>>();
 
 function decideUncached(a: Actor, m: { orgId: string; role: Role }, orgName: string, permission: Permission, resource: AuthzResource): AuthzDecision {
   let pushesModels = false;

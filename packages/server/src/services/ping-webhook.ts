@@ -1,6 +1,6 @@
 import { StewardError, type WebhookDelivery } from '@steward/domain';
 import { webhookPayload } from '../webhooks/payload.js';
-import { deliveryView, findSubscription, lastAppendedEvent } from '../webhooks/views.js';
+import { deliveryView, findSubscription, lastAppendedEvent, pendingDelivery } from '../webhooks/views.js';
 import { audit, authorize, newId, type ServiceContext } from './context.js';
 
 /**
@@ -19,24 +19,7 @@ export async function pingWebhook({ ctx, input }: { ctx: ServiceContext; input: 
     const now = ctx.now().toISOString();
     await trx
       .insertInto('webhook_deliveries')
-      .values({
-        id,
-        org_id: scope.orgId,
-        subscription_id: sub.id,
-        audit_seq: event.seq,
-        event_type: 'webhook.pinged',
-        payload: webhookPayload(event.seq, event.entry),
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        claim_id: null,
-        last_status_code: null,
-        last_error: null,
-        last_duration_ms: null,
-        replay_of: null,
-        created_at: now,
-        updated_at: now,
-      })
+      .values(pendingDelivery({ id, orgId: scope.orgId, subscriptionId: sub.id, auditSeq: event.seq, eventType: 'webhook.pinged', payload: webhookPayload(event.seq, event.entry), now }))
       .execute();
     return deliveryView(await trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
   });

@@ -1,5 +1,5 @@
 import { StewardError, type WebhookDelivery } from '@steward/domain';
-import { deliveryView, findSubscription } from '../webhooks/views.js';
+import { deliveryView, findSubscription, pendingDelivery } from '../webhooks/views.js';
 import { audit, authorize, newId, type ServiceContext } from './context.js';
 
 /**
@@ -18,24 +18,7 @@ export async function replayWebhookDelivery({ ctx, input }: { ctx: ServiceContex
     const now = ctx.now().toISOString();
     await trx
       .insertInto('webhook_deliveries')
-      .values({
-        id,
-        org_id: scope.orgId,
-        subscription_id: sub.id,
-        audit_seq: original.audit_seq,
-        event_type: original.event_type,
-        payload: original.payload,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        claim_id: null,
-        last_status_code: null,
-        last_error: null,
-        last_duration_ms: null,
-        replay_of: original.id,
-        created_at: now,
-        updated_at: now,
-      })
+      .values(pendingDelivery({ id, orgId: scope.orgId, subscriptionId: sub.id, auditSeq: original.audit_seq, eventType: original.event_type, payload: original.payload, replayOf: original.id, now }))
       .execute();
     await audit(trx, ctx, {
       orgId: scope.orgId,

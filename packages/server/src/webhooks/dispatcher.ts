@@ -4,6 +4,7 @@ import { eventFilterMatches } from '@steward/domain';
 import type { WebhookDeliveriesTable } from '../db/schema.js';
 import { type Deps, newId } from '../services/context.js';
 import { webhookPayload } from './payload.js';
+import { pendingDelivery } from './views.js';
 
 /** Events matched per log and transaction. */
 const BATCH = 200;
@@ -137,24 +138,7 @@ export class WebhookDispatcher {
         if (targets.length === 0 || e.entry === null) continue;
         const payload = webhookPayload(Number(e.seq), e.entry);
         for (const s of targets) {
-          rows.push({
-            id: newId(),
-            org_id: logId,
-            subscription_id: s.id,
-            audit_seq: Number(e.seq),
-            event_type: e.action,
-            payload,
-            status: 'pending',
-            attempts: 0,
-            next_attempt_at: now,
-            claim_id: null,
-            last_status_code: null,
-            last_error: null,
-            last_duration_ms: null,
-            replay_of: null,
-            created_at: now,
-            updated_at: now,
-          });
+          rows.push(pendingDelivery({ id: newId(), orgId: logId, subscriptionId: s.id, auditSeq: Number(e.seq), eventType: e.action, payload, now }));
         }
       }
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {

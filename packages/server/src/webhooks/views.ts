@@ -1,6 +1,6 @@
 /** Rows to API shapes, and lookups the webhook verbs share. */
 import crypto from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { type DeliveryStatus, StewardError, type Webhook, type WebhookDelivery } from '@steward/domain';
 import type { DB, WebhookDeliveriesTable, WebhookSubscriptionsTable } from '../db/schema.js';
 import type { Tx } from '../services/context.js';
@@ -72,4 +72,26 @@ export async function lastAppendedEvent(trx: Tx, orgId: string): Promise<{ seq: 
  */
 export function urlForAudit(url: string): { urlOrigin: string; urlSha256: string } {
   return { urlOrigin: new URL(url).origin, urlSha256: crypto.createHash('sha256').update(url).digest('hex') };
+}
+
+/** A delivery row waiting for its first attempt (enqueued by the dispatcher, a ping or a replay). */
+export function pendingDelivery(d: { id: string; orgId: string; subscriptionId: string; auditSeq: Insertable<WebhookDeliveriesTable>['audit_seq']; eventType: string; payload: string; replayOf?: string | null; now: string }): Insertable<WebhookDeliveriesTable> {
+  return {
+    id: d.id,
+    org_id: d.orgId,
+    subscription_id: d.subscriptionId,
+    audit_seq: d.auditSeq,
+    event_type: d.eventType,
+    payload: d.payload,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: d.now,
+    claim_id: null,
+    last_status_code: null,
+    last_error: null,
+    last_duration_ms: null,
+    replay_of: d.replayOf ?? null,
+    created_at: d.now,
+    updated_at: d.now,
+  };
 }
