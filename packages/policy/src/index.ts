@@ -16,7 +16,7 @@ export {
   type LocalDatasetInput,
 } from './record-local.js';
 export { detectLicense, LICENSE_FILE } from './record-parts.js';
-export { lintPolicyFiles, type LintDiagnostic, type LintOptions, type LintResult, type PolicySource } from './lint.js';
+export { lintPolicyFiles, preparePolicyFile, type LintDiagnostic, type LintOptions, type LintResult, type PolicySource, type PreparedPolicyFile } from './lint.js';
 export { policySetDigest, stableJson, isCompiledPolicySet, type CompiledPolicySet, type CompiledPolicy, type CompiledRule, type SourceLocation } from './compiled.js';
 export { evaluate, waiverExpiry, RULE_STATUSES, type Evaluation, type EvaluateOptions, type RuleResult, type RuleRead, type RuleStatus } from './evaluate.js';
 export {
@@ -35,7 +35,7 @@ export { spdxSatisfies, licenseAllowed, spdxValid, spdxIds, normalizeSpdx } from
 export { globMatch, globToRegExp } from './glob.js';
 export { PII_KINDS, type PiiKind } from './pii/kinds.js';
 export * from './render/index.js';
-export { builtinPolicyFiles, BUILTIN_PREFIX } from './library.js';
+export { builtinPolicyFiles, preparedBuiltinFiles, BUILTIN_PREFIX, PREPARED_LIBRARY_FILE } from './library.js';
 export {
   parseStewardConfig,
   splitModelName,

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
-import { isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import {
   policySetDigest,
@@ -18,6 +18,7 @@ import {
   type SourceLocation,
 } from './compiled.js';
 import { policyEnvironment } from './environment.js';
+import { preparedBuiltinFiles } from './library.js';
 import { HELPER_FUNCTIONS } from './functions.js';
 import {
   AppliesToSchema,
@@ -58,6 +59,55 @@ export interface LintOptions {
   paramsFile?: string;
   /** Where an override is written, for diagnostics (param null: the policy's entry). */
   locateParam?: (policy: string, param: string | null) => Position | null;
+  /**
+   * Files parsed ahead of time, by the SHA-256 of their text (default: the built-in library as
+   * prepared by the build, see preparePolicyFile). A file whose text has no entry is parsed.
+   */
+  prepared?: ReadonlyMap<string, PreparedPolicyFile>;
+}
+
+/**
+ * A policy file parsed ahead of time (the build does it for the built-in library): the YAML parse
+ * was most of the cost of linting the library, which `steward check` pays on every run. Only an
+ * error-free file is prepared, so a prepared file never needs its YAML document for diagnostics
+ * of its own; anything else (a misplaced override, a type error) still finds its position.
+ */
+export interface PreparedPolicyFile {
+  /** SHA-256 (hex) of the text it was parsed from. */
+  sha256: string;
+  /** The document as plain data (`toJS`). */
+  js: unknown;
+  /** The start offset of every node, by `JSON.stringify` of its path of keys and indexes. */
+  starts: Record<string, number>;
+}
+
+const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true, strict: true } as const;
+
+/** The file parsed for PreparedPolicyFile, or null when its YAML has errors or warnings (lint it to see them). */
+export function preparePolicyFile(text: string): PreparedPolicyFile | null {
+  const doc = parseDocument(text, YAML_OPTIONS);
+  if (doc.errors.length > 0 || doc.warnings.length > 0) return null;
+  const starts: Record<string, number> = {};
+  // The same nodes nodeAt() reaches: first pair with a scalar key in a map, items of a sequence; aliases are not followed.
+  const visit = (node: unknown, path: (string | number)[]): void => {
+    if (!node || typeof node !== 'object' || !('range' in node)) return;
+    starts[JSON.stringify(path)] = nodeStart(node as Node);
+    if (isAlias(node)) return;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair) || !isScalar(pair.key)) continue;
+        const key = pair.key.value as string | number;
+        if (JSON.stringify([...path, key]) in starts) continue;
+        visit(pair.value, [...path, key]);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => visit(item, [...path, i]));
+  };
+  visit(doc.contents, []);
+  return { sha256: sha256Hex(text), js: doc.toJS({ maxAliasCount: 100 }), starts };
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export interface LintResult {
@@ -86,26 +136,58 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
 const MAX_READS = 8;
 
 class FileLinter {
-  readonly lines = new LineCounter();
-  readonly doc: Document;
+  private parsed: { doc: Document; lines: LineCounter } | null = null;
+  private preparedLines: LineCounter | null = null;
 
   constructor(
     readonly source: PolicySource,
     readonly out: LintDiagnostic[],
-  ) {
-    this.doc = parseDocument(source.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, strict: true });
+    /** When given, the YAML is parsed only if a diagnostic needs a position `starts` lacks. */
+    readonly prepared: PreparedPolicyFile | null = null,
+  ) {}
+
+  get doc(): Document {
+    return this.parse().doc;
+  }
+
+  private parse(): { doc: Document; lines: LineCounter } {
+    if (!this.parsed) {
+      const lines = new LineCounter();
+      this.parsed = { doc: parseDocument(this.source.text, { lineCounter: lines, ...YAML_OPTIONS }), lines };
+    }
+    return this.parsed;
+  }
+
+  private get lines(): LineCounter {
+    if (this.parsed || !this.prepared) return this.parse().lines;
+    if (!this.preparedLines) {
+      // What the YAML parser records: the offset where each line starts.
+      const lines = new LineCounter();
+      lines.addNewLine(0);
+      for (let i = this.source.text.indexOf('\n'); i >= 0; i = this.source.text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+      this.preparedLines = lines;
+    }
+    return this.preparedLines;
   }
 
   report(offset: number, message: string, policy: string | null = null, ruleId: string | null = null, severity: 'error' | 'warning' = 'error'): void {
     this.out.push({ file: this.source.path, policy, ruleId, ...positionOf(this.lines, offset), severity, message });
   }
 
-  location(node: Node | null): SourceLocation {
-    return { file: this.source.path, ...positionOf(this.lines, nodeStart(node)) };
+  /** Where the node at `path` starts (for a path that does not exist, its nearest parent: as nodeAt). */
+  startOf(path: readonly (string | number)[]): number {
+    if (this.prepared) {
+      for (let n = path.length; n >= 0; n--) {
+        const start = this.prepared.starts[JSON.stringify(path.slice(0, n))];
+        if (start !== undefined) return start;
+      }
+      return 0;
+    }
+    return nodeStart(nodeAt(this.doc, path));
   }
 
-  startOf(path: readonly (string | number)[]): number {
-    return nodeStart(nodeAt(this.doc, path));
+  locationOf(path: readonly (string | number)[]): SourceLocation {
+    return { file: this.source.path, ...positionOf(this.lines, this.startOf(path)) };
   }
 
   /** Offset in the file of character `index` of the scalar at `path` (its start when not a scalar). */
@@ -242,6 +324,8 @@ export function lintPolicyFiles(files: readonly PolicySource[], options: LintOpt
   const diagnostics: LintDiagnostic[] = [];
   const policies: PolicyContext[] = [];
   const seenFiles = new Set<string>();
+  const digests = new Map<string, string>();
+  const prepared = options.prepared ?? preparedBuiltinFiles();
 
   for (const source of files) {
     if (seenFiles.has(source.path)) {
@@ -249,13 +333,19 @@ export function lintPolicyFiles(files: readonly PolicySource[], options: LintOpt
       continue;
     }
     seenFiles.add(source.path);
-    const file = new FileLinter(source, diagnostics);
-    const { doc } = file;
-    for (const e of doc.errors) file.report(e.pos[0], `invalid YAML: ${firstLine(e.message)}`);
-    for (const w of doc.warnings) file.report(w.pos[0], `YAML: ${firstLine(w.message)}`, null, null, 'warning');
-    if (doc.errors.length > 0) continue;
-
-    const js: unknown = doc.toJS({ maxAliasCount: 100 });
+    const sha256 = sha256Hex(source.text);
+    digests.set(source.path, sha256);
+    const ready = prepared.get(sha256);
+    const file = new FileLinter(source, diagnostics, ready && ready.sha256 === sha256 ? ready : null);
+    let js: unknown;
+    if (file.prepared) js = structuredClone(file.prepared.js);
+    else {
+      const { doc } = file;
+      for (const e of doc.errors) file.report(e.pos[0], `invalid YAML: ${firstLine(e.message)}`);
+      for (const w of doc.warnings) file.report(w.pos[0], `YAML: ${firstLine(w.message)}`, null, null, 'warning');
+      if (doc.errors.length > 0) continue;
+      js = doc.toJS({ maxAliasCount: 100 });
+    }
     const parsed = PolicyFileSchema.safeParse(js);
     if (parsed.success) {
       parsed.data.policies.forEach((decl, index) => policies.push({ file, index, decl, ruleIndexes: decl.rules.map((_, i) => i) }));
@@ -285,7 +375,7 @@ export function lintPolicyFiles(files: readonly PolicySource[], options: LintOpt
     digest: policySetDigest(files, options.params),
     files: [...files]
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      .map((f) => ({ path: f.path, sha256: createHash('sha256').update(f.text).digest('hex') })),
+      .map((f) => ({ path: f.path, sha256: digests.get(f.path) ?? sha256Hex(f.text) })),
     policies: compiled,
     ruleCount: compiled.reduce((n, p) => n + p.rules.length, 0),
   };
@@ -335,7 +425,7 @@ function lintPolicy(p: PolicyContext, policyNames: Map<string, SourceLocation>, 
     ok = false;
   };
 
-  const nameLoc = file.location(nodeAt(file.doc, [...base, 'name']));
+  const nameLoc = file.locationOf([...base, 'name']);
   const previous = policyNames.get(name);
   if (previous) fail(file.startOf([...base, 'name']), `duplicate policy name "${name}" (first defined at ${previous.file}:${previous.line})`);
   else policyNames.set(name, nameLoc);
@@ -372,7 +462,7 @@ function lintPolicy(p: PolicyContext, policyNames: Map<string, SourceLocation>, 
     const rpath = [...base, 'rules', p.ruleIndexes[i]!] as const;
     const prev = ruleIds.get(rule.id);
     if (prev) fail(file.startOf([...rpath, 'id']), `duplicate rule id "${rule.id}" (first defined at ${prev.file}:${prev.line})`, rule.id);
-    else ruleIds.set(rule.id, file.location(nodeAt(file.doc, [...rpath, 'id'])));
+    else ruleIds.set(rule.id, file.locationOf([...rpath, 'id']));
 
     const exprPath = [...rpath, 'expression'];
     const compiledExpr = compile(env, rule.expression, 'expression');
@@ -410,7 +500,7 @@ function lintPolicy(p: PolicyContext, policyNames: Map<string, SourceLocation>, 
       run,
       template,
       reads,
-      location: file.location(nodeAt(file.doc, exprPath)),
+      location: file.locationOf(exprPath),
     });
   });
 
