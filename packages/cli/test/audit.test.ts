@@ -6,11 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAllToFrontier, canonicalJson, frontierFromNodes, frontierNodeIds, generateNoteKey, leafHash, nodeKey } from '@steward/ledger';
-import { DB_KINDS, createTestDatabase, type TestDatabase } from '../../server/test/helpers/db.js';
+import { DB_KINDS, createTestDatabase, sqlFromOutside, type TestDatabase } from '../../server/test/helpers/db.js';
 import { ADMIN_TOKEN, type CliResult, type ServerProcess, json, ok, runCli, startServerProcess } from './helpers/processes.js';
 
 describe.each(DB_KINDS)('audit ledger (%s)', (kind) => {
@@ -24,25 +22,7 @@ describe.each(DB_KINDS)('audit ledger (%s)', (kind) => {
     runCli(args, { env: { ...home, STEWARD_SERVER: server.url, STEWARD_TOKEN: ADMIN_TOKEN, ...env }, cwd: root });
 
   /** Runs SQL on the server's database from outside, like a DBA. */
-  async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    if (kind === 'sqlite') {
-      const d = new Database(db.url.slice('sqlite:'.length));
-      try {
-        d.pragma('busy_timeout = 5000');
-        const stmt = d.prepare(text.replace(/\$\d+/g, '?'));
-        return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
-      } finally {
-        d.close();
-      }
-    }
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      return (await c.query(text, params)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  }
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> => sqlFromOutside<T>(db, text, params);
 
   const entryAt = async (index: number) => (await sql<{ seq: number; entry: string }>('SELECT seq, entry FROM audit_events WHERE log_id = $1 AND leaf_index = $2', [orgId, index]))[0]!;
 

@@ -10,10 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_KINDS, createTestDatabase, type TestDatabase } from '../../server/test/helpers/db.js';
+import { DB_KINDS, createTestDatabase, sqlFromOutside, type TestDatabase } from '../../server/test/helpers/db.js';
 import { ADMIN_TOKEN, type CliResult, type ServerProcess, json, ok, runCli, startServerProcess } from './helpers/processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -31,25 +29,8 @@ describe.each(DB_KINDS)('promotion through release rings (%s)', (kind) => {
   const cli = (args: string[], as = 'admin'): Promise<CliResult> =>
     runCli(args, { env: { ...home, STEWARD_SERVER: server.url, STEWARD_TOKEN: as === 'admin' ? ADMIN_TOKEN : tokens[as]! }, cwd: root });
 
-  async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-    if (kind === 'sqlite') {
-      const d = new Database(db.url.slice('sqlite:'.length));
-      try {
-        d.pragma('busy_timeout = 5000');
-        const stmt = d.prepare(text.replace(/\$\d+/g, '?'));
-        return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
-      } finally {
-        d.close();
-      }
-    }
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      return (await c.query(text, params)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  }
+  /** Runs SQL on the server's database from outside, like a DBA. */
+  const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> => sqlFromOutside<T>(db, text, params);
 
   function refused(r: CliResult, message: RegExp): void {
     expect(r.code, r.stdout + r.stderr).toBe(1);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 
 export type DbKind = 'sqlite' | 'postgres';
@@ -45,4 +46,28 @@ export async function createTestDatabase(kind: DbKind, dir?: string): Promise<Te
       }
     },
   };
+}
+
+/**
+ * Runs one SQL statement on a test database from outside the process using it, as a DBA would
+ * (tampering, inspecting what was written). `$1`-style parameters on both databases.
+ */
+export async function sqlFromOutside<T = Record<string, unknown>>(db: TestDatabase, text: string, params: unknown[] = []): Promise<T[]> {
+  if (db.url.startsWith('sqlite:')) {
+    const d = new Database(db.url.slice('sqlite:'.length));
+    try {
+      d.pragma('busy_timeout = 5000');
+      const stmt = d.prepare(text.replace(/\$\d+/g, '?'));
+      return (stmt.reader ? stmt.all(...params) : (stmt.run(...params), [])) as T[];
+    } finally {
+      d.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
 }
