@@ -8,7 +8,7 @@ import { PII_KINDS, recordFromRegistry, waiverExpiry, type GovernanceRecord, typ
 import { parseModelVersionRef, type Dataset, type Version } from '@steward/domain';
 import type { DB, ModelsTable, ModelVersionsTable } from '../db/schema.js';
 import { parseJson, type Tx } from '../services/context.js';
-import { datasetView } from '../services/dataset-view.js';
+import { datasetView, linkedDatasetRows } from '../services/dataset-view.js';
 import { findModel, modelView, resolveVersion, versionView } from '../services/views.js';
 import { latestScan, scanStatusView } from '../scanning/scan-view.js';
 import { sha256Text } from './policy-sets.js';
@@ -93,12 +93,7 @@ export async function buildGovernanceRecord(db: Db, subject: RecordSubject, extr
   const { orgId, orgName, model, version } = subject;
   const [modelApi, versionApi] = await Promise.all([modelView(db, orgName, orgId, model), versionView(db, orgName, orgId, model, version)]);
   const scanRow = await latestScan(db, version.id);
-  const linked = await db
-    .selectFrom('version_datasets as vd')
-    .innerJoin('datasets as d', 'd.id', 'vd.dataset_id')
-    .selectAll('d')
-    .where('vd.version_id', '=', version.id)
-    .execute();
+  const linked = await linkedDatasetRows(db, version.id);
   const datasets: Dataset[] = [];
   for (const d of linked) datasets.push(await datasetView(db, orgName, d));
   const pii = await datasetPii(db, linked.map((d) => d.id));

@@ -3,6 +3,11 @@ import type { Dataset, Sensitivity } from '@steward/domain';
 import type { DB, DatasetsTable } from '../db/schema.js';
 import type { Tx } from './context.js';
 
+/** The dataset rows linked to a version, one per link (a dataset linked with two relations comes twice). */
+export function linkedDatasetRows(db: Kysely<DB> | Tx, versionId: string): Promise<DatasetsTable[]> {
+  return db.selectFrom('version_datasets as vd').innerJoin('datasets as d', 'd.id', 'vd.dataset_id').selectAll('d').where('vd.version_id', '=', versionId).execute();
+}
+
 export async function datasetView(db: Kysely<DB> | Tx, orgName: string, d: DatasetsTable): Promise<Dataset> {
   let approvedBy: string | null = null;
   if (d.approved_by_user_id) {

@@ -9,7 +9,7 @@ import type { ApprovalSummary, ExportInputData, PolicyResultSummary, SignatureSu
 import { z } from 'zod';
 import type { ModelsTable, ModelVersionsTable } from '../db/schema.js';
 import { type OrgScope, type ServiceContext } from './context.js';
-import { datasetView } from './dataset-view.js';
+import { datasetView, linkedDatasetRows } from './dataset-view.js';
 import { toEntry } from './ring-history-rows.js';
 import { MAX_MODEL_CARD_BYTES } from './read-model-card.js';
 import { currentRingPointers, modelView, versionView } from './views.js';
@@ -115,12 +115,7 @@ export async function assembleExportInput(ctx: ServiceContext, scope: OrgScope, 
   const pointers = await currentRingPointers(db, scope.orgId, m.id);
   const version = await versionView(db, scope.orgName, scope.orgId, m, v, pointers);
 
-  const datasetRows = await db
-    .selectFrom('version_datasets as vd')
-    .innerJoin('datasets as d', 'd.id', 'vd.dataset_id')
-    .selectAll('d')
-    .where('vd.version_id', '=', v.id)
-    .execute();
+  const datasetRows = await linkedDatasetRows(db, v.id);
   const unique = [...new Map(datasetRows.map((d) => [d.id, d])).values()];
   const datasets = await Promise.all(unique.map((d) => datasetView(db, scope.orgName, d)));
 
