@@ -33,6 +33,28 @@ export function criteriaOf(ring: { name: string; position: number }, row: RingCr
   };
 }
 
+/** Replaces a ring's criteria row (criteriaOf reads it back); `at`/`by` record the change. */
+export async function writeRingCriteria(trx: Tx, ringId: string, c: RingCriteria, change: { at: string; by: string }): Promise<void> {
+  await trx.deleteFrom('ring_criteria').where('ring_id', '=', ringId).execute();
+  await trx
+    .insertInto('ring_criteria')
+    .values({
+      ring_id: ringId,
+      required_approvals: c.requiredApprovals,
+      approver_roles_json: JSON.stringify(c.approverRoles),
+      board_approvals_json: JSON.stringify(c.boardApprovals),
+      policy_must_pass: c.policyMustPass ? 1 : 0,
+      review_deadline_hours: c.reviewDeadlineHours,
+      ci_only: c.ciOnly ? 1 : 0,
+      frozen_at: c.frozen?.at ?? null,
+      frozen_by: c.frozen?.by ?? null,
+      freeze_reason: c.frozen?.reason ?? null,
+      updated_at: change.at,
+      updated_by: change.by,
+    })
+    .execute();
+}
+
 export async function ringWithCriteria(db: Db, orgId: string, ringName: string): Promise<{ id: string; name: string; position: number; criteria: RingCriteria }> {
   const ring = await db.selectFrom('rings').select(['id', 'name', 'position']).where('org_id', '=', orgId).where('name', '=', ringName).executeTakeFirst();
   if (!ring) throw new StewardError('not_found', `ring "${ringName}" not found`);

@@ -1,6 +1,6 @@
 import { StewardError, type RingCriteria } from '@steward/domain';
 import { audit, authorize, type ServiceContext } from './context.js';
-import { ringWithCriteria } from '../promotion/criteria.js';
+import { ringWithCriteria, writeRingCriteria } from '../promotion/criteria.js';
 import { findModel } from './views.js';
 
 /** Freezes or unfreezes a ring (admins): while frozen, no model's pointer in it moves. */
@@ -12,24 +12,7 @@ export async function setRingFrozen({ ctx, input }: { ctx: ServiceContext; input
     const now = ctx.now().toISOString();
     const c = ring.criteria;
     const frozen = input.frozen ? { at: now, by: ctx.actor.userName, reason: input.reason ?? '' } : null;
-    await trx.deleteFrom('ring_criteria').where('ring_id', '=', ring.id).execute();
-    await trx
-      .insertInto('ring_criteria')
-      .values({
-        ring_id: ring.id,
-        required_approvals: c.requiredApprovals,
-        approver_roles_json: JSON.stringify(c.approverRoles),
-        board_approvals_json: JSON.stringify(c.boardApprovals),
-        policy_must_pass: c.policyMustPass ? 1 : 0,
-        review_deadline_hours: c.reviewDeadlineHours,
-        ci_only: c.ciOnly ? 1 : 0,
-        frozen_at: frozen?.at ?? null,
-        frozen_by: frozen?.by ?? null,
-        freeze_reason: frozen?.reason ?? null,
-        updated_at: now,
-        updated_by: ctx.actor.userName,
-      })
-      .execute();
+    await writeRingCriteria(trx, ring.id, { ...c, frozen }, { at: now, by: ctx.actor.userName });
     await audit(trx, ctx, { orgId: scope.orgId, action: input.frozen ? 'ring.frozen' : 'ring.unfrozen', targetType: 'ring', targetId: ring.id, details: { ring: input.ring, reason: input.reason ?? null } });
     return { ...c, frozen };
   });

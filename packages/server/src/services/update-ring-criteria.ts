@@ -1,6 +1,6 @@
 import type { RingCriteria } from '@steward/domain';
 import { audit, authorize, type ServiceContext } from './context.js';
-import { ringWithCriteria } from '../promotion/criteria.js';
+import { ringWithCriteria, writeRingCriteria } from '../promotion/criteria.js';
 
 export interface RingCriteriaChange {
   requiredApprovals?: number | undefined;
@@ -26,23 +26,7 @@ export async function updateRingCriteria({ ctx, input }: { ctx: ServiceContext; 
       ...(c.reviewDeadlineHours !== undefined ? { reviewDeadlineHours: c.reviewDeadlineHours } : {}),
       ...(c.ciOnly !== undefined ? { ciOnly: c.ciOnly } : {}),
     };
-    const now = ctx.now().toISOString();
-    const row = {
-      ring_id: ring.id,
-      required_approvals: next.requiredApprovals,
-      approver_roles_json: JSON.stringify(next.approverRoles),
-      board_approvals_json: JSON.stringify(next.boardApprovals),
-      policy_must_pass: next.policyMustPass ? 1 : 0,
-      review_deadline_hours: next.reviewDeadlineHours,
-      ci_only: next.ciOnly ? 1 : 0,
-      frozen_at: next.frozen?.at ?? null,
-      frozen_by: next.frozen?.by ?? null,
-      freeze_reason: next.frozen?.reason ?? null,
-      updated_at: now,
-      updated_by: ctx.actor.userName,
-    };
-    await trx.deleteFrom('ring_criteria').where('ring_id', '=', ring.id).execute();
-    await trx.insertInto('ring_criteria').values(row).execute();
+    await writeRingCriteria(trx, ring.id, next, { at: ctx.now().toISOString(), by: ctx.actor.userName });
     const { frozen: _f, ...before } = ring.criteria;
     const { frozen: _g, ...after } = next;
     await audit(trx, ctx, { orgId: scope.orgId, action: 'ring.configured', targetType: 'ring', targetId: ring.id, details: { ring: input.ring, before, after } });
