@@ -61,12 +61,6 @@ function obj(v: unknown, what: string): Obj {
   return v;
 }
 
-/** Field by its lowerCamelCase name, falling back to the proto (snake_case) name. */
-function get(o: Obj, camel: string, snake: string): unknown {
-  const v = o[camel];
-  return v !== undefined && v !== null ? v : o[snake];
-}
-
 const NONE: readonly unknown[] = [];
 
 function list(v: unknown, field: string): readonly unknown[] {
@@ -115,6 +109,34 @@ const UINT = /^[0-9]{1,20}$/;
 const INT = /^-?[0-9]{1,20}$/;
 const TWO_64 = 18446744073709551616n;
 
+// Points of one request mostly share their timestamps: remember the last string seen per field.
+let lastStartText = '';
+let lastStartValue = 0n;
+let lastTimeText = '';
+let lastTimeValue = 0n;
+
+function startTime(o: Obj): bigint {
+  const v = o.startTimeUnixNano ?? o.start_time_unix_nano;
+  if (typeof v === 'string' && v === lastStartText) return lastStartValue;
+  const b = uint64Big(v, 'startTimeUnixNano');
+  if (typeof v === 'string') {
+    lastStartText = v;
+    lastStartValue = b;
+  }
+  return b;
+}
+
+function endTime(o: Obj): bigint {
+  const v = o.timeUnixNano ?? o.time_unix_nano;
+  if (typeof v === 'string' && v === lastTimeText) return lastTimeValue;
+  const b = uint64Big(v, 'timeUnixNano');
+  if (typeof v === 'string') {
+    lastTimeText = v;
+    lastTimeValue = b;
+  }
+  return b;
+}
+
 /** uint64 timestamps: exact from decimal strings; JSON numbers are taken as given (they are already rounded by the sender). */
 function uint64Big(v: unknown, field: string): bigint {
   if (v === undefined || v === null) return 0n;
@@ -134,7 +156,7 @@ function uint64Num(v: unknown, field: string): number {
   if (typeof v === 'number') {
     if (Number.isInteger(v) && v >= 0) {
       if (v <= 9007199254740992) return v;
-      return fail(`${field} ${v} is beyond 2^53 and cannot be represented exactly`);
+      return fail(`${field} ${BigInt(v)} is beyond 2^53 and cannot be represented exactly`);
     }
   } else if (typeof v === 'string' && UINT.test(v)) {
     if (v.length < 16) return Number(v);
@@ -156,7 +178,7 @@ function int64Num(v: unknown, field: string): number {
   if (typeof v === 'number') {
     if (Number.isInteger(v)) {
       if (v <= 9007199254740992 && v >= -9007199254740992) return v;
-      return fail(`${field} ${v} is beyond ±2^53 and cannot be represented exactly`);
+      return fail(`${field} ${BigInt(v)} is beyond ±2^53 and cannot be represented exactly`);
     }
   } else if (typeof v === 'string' && INT.test(v)) {
     if (v.length < 16) return Number(v);
@@ -192,7 +214,7 @@ function temporality(v: unknown): number {
 
 function request(body: unknown): OtlpResourceMetrics[] {
   const b = obj(body, 'the request body');
-  const items = list(get(b, 'resourceMetrics', 'resource_metrics'), 'resourceMetrics');
+  const items = list((b.resourceMetrics ?? b.resource_metrics), 'resourceMetrics');
   const out: OtlpResourceMetrics[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
@@ -215,7 +237,7 @@ function resourceMetrics(v: unknown): OtlpResourceMetrics {
       throw at(e, 'resource');
     }
   }
-  const items = list(get(o, 'scopeMetrics', 'scope_metrics'), 'scopeMetrics');
+  const items = list((o.scopeMetrics ?? o.scope_metrics), 'scopeMetrics');
   const scopes: OtlpScopeMetrics[] = [];
   for (let i = 0; i < items.length; i++) {
     try {
@@ -263,7 +285,7 @@ function metric(v: unknown): OtlpMetric {
     monotonic: null,
     points: [],
   };
-  const data = [o.gauge, o.sum, o.histogram, get(o, 'exponentialHistogram', 'exponential_histogram'), o.summary];
+  const data = [o.gauge, o.sum, o.histogram, (o.exponentialHistogram ?? o.exponential_histogram), o.summary];
   let kind = -1;
   for (let k = 0; k < data.length; k++) {
     if (data[k] === undefined || data[k] === null) continue;
@@ -291,10 +313,10 @@ const K_EXP = 3;
 
 function dataMessage(o: Obj, m: OtlpMetric, k: number): void {
   if (k === K_SUM || k === K_HISTOGRAM || k === K_EXP) {
-    m.temporality = temporalityOf(temporality(get(o, 'aggregationTemporality', 'aggregation_temporality')));
+    m.temporality = temporalityOf(temporality((o.aggregationTemporality ?? o.aggregation_temporality)));
   }
-  if (k === K_SUM) m.monotonic = bool(get(o, 'isMonotonic', 'is_monotonic'), 'isMonotonic');
-  const items = list(get(o, 'dataPoints', 'data_points'), 'dataPoints');
+  if (k === K_SUM) m.monotonic = bool((o.isMonotonic ?? o.is_monotonic), 'isMonotonic');
+  const items = list((o.dataPoints ?? o.data_points), 'dataPoints');
   const points = m.points;
   for (let i = 0; i < items.length; i++) {
     try {
@@ -316,10 +338,10 @@ function numberPoint(v: unknown): OtlpPoint | null {
   const o = obj(v, 'a data point');
   const attrs: Record<string, OtlpAttributeValue> = {};
   attributes(o.attributes, attrs);
-  const start = uint64Big(get(o, 'startTimeUnixNano', 'start_time_unix_nano'), 'startTimeUnixNano');
-  const time = uint64Big(get(o, 'timeUnixNano', 'time_unix_nano'), 'timeUnixNano');
-  const d = get(o, 'asDouble', 'as_double');
-  const n = get(o, 'asInt', 'as_int');
+  const start = startTime(o);
+  const time = endTime(o);
+  const d = (o.asDouble ?? o.as_double);
+  const n = (o.asInt ?? o.as_int);
   const hasDouble = d !== undefined && d !== null;
   const hasInt = n !== undefined && n !== null;
   let value = 0;
@@ -336,12 +358,12 @@ function histogramPoint(v: unknown): OtlpPoint | null {
   const o = obj(v, 'a data point');
   const attrs: Record<string, OtlpAttributeValue> = {};
   attributes(o.attributes, attrs);
-  const start = uint64Big(get(o, 'startTimeUnixNano', 'start_time_unix_nano'), 'startTimeUnixNano');
-  const time = uint64Big(get(o, 'timeUnixNano', 'time_unix_nano'), 'timeUnixNano');
-  const rawCounts = list(get(o, 'bucketCounts', 'bucket_counts'), 'bucketCounts');
+  const start = startTime(o);
+  const time = endTime(o);
+  const rawCounts = list((o.bucketCounts ?? o.bucket_counts), 'bucketCounts');
   const bucketCounts: number[] = [];
   for (let i = 0; i < rawCounts.length; i++) bucketCounts.push(uint64NumAt(rawCounts[i], 'bucketCounts', i));
-  const rawBounds = list(get(o, 'explicitBounds', 'explicit_bounds'), 'explicitBounds');
+  const rawBounds = list((o.explicitBounds ?? o.explicit_bounds), 'explicitBounds');
   const explicitBounds: number[] = [];
   for (let i = 0; i < rawBounds.length; i++) explicitBounds.push(doubleAt(rawBounds[i], 'explicitBounds', i));
   const h: OtlpHistogram = {
@@ -363,7 +385,7 @@ function buckets(v: unknown, side: string): { offset: number; bucketCounts: numb
   try {
     const o = obj(v, side);
     b.offset = int32(o.offset, 'offset', I32_MIN, I32_MAX);
-    const raw = list(get(o, 'bucketCounts', 'bucket_counts'), 'bucketCounts');
+    const raw = list((o.bucketCounts ?? o.bucket_counts), 'bucketCounts');
     for (let i = 0; i < raw.length; i++) b.bucketCounts.push(uint64NumAt(raw[i], 'bucketCounts', i));
   } catch (e) {
     throw at(e, side);
@@ -375,15 +397,15 @@ function expPoint(v: unknown): OtlpPoint | null {
   const o = obj(v, 'a data point');
   const attrs: Record<string, OtlpAttributeValue> = {};
   attributes(o.attributes, attrs);
-  const start = uint64Big(get(o, 'startTimeUnixNano', 'start_time_unix_nano'), 'startTimeUnixNano');
-  const time = uint64Big(get(o, 'timeUnixNano', 'time_unix_nano'), 'timeUnixNano');
+  const start = startTime(o);
+  const time = endTime(o);
   const h: OtlpExponentialHistogram = {
     count: optionalUint64Num(o.count, 'count'),
     sum: optionalDouble(o.sum, 'sum'),
     min: optionalDouble(o.min, 'min'),
     max: optionalDouble(o.max, 'max'),
     scale: int32(o.scale, 'scale', I32_MIN, I32_MAX),
-    zeroCount: optionalUint64Num(get(o, 'zeroCount', 'zero_count'), 'zeroCount'),
+    zeroCount: optionalUint64Num((o.zeroCount ?? o.zero_count), 'zeroCount'),
     positive: buckets(o.positive, 'positive'),
     negative: buckets(o.negative, 'negative'),
   };
@@ -396,9 +418,9 @@ function summaryPoint(v: unknown): OtlpPoint | null {
   const o = obj(v, 'a data point');
   const attrs: Record<string, OtlpAttributeValue> = {};
   attributes(o.attributes, attrs);
-  const start = uint64Big(get(o, 'startTimeUnixNano', 'start_time_unix_nano'), 'startTimeUnixNano');
-  const time = uint64Big(get(o, 'timeUnixNano', 'time_unix_nano'), 'timeUnixNano');
-  const raw = list(get(o, 'quantileValues', 'quantile_values'), 'quantileValues');
+  const start = startTime(o);
+  const time = endTime(o);
+  const raw = list((o.quantileValues ?? o.quantile_values), 'quantileValues');
   const quantiles: Array<{ quantile: number; value: number }> = [];
   for (let i = 0; i < raw.length; i++) {
     try {
@@ -445,84 +467,123 @@ function keyValue(v: unknown, target: Record<string, OtlpAttributeValue>, depth:
 
 const BASE64 = /^(?:[A-Za-z0-9+/]*|[A-Za-z0-9_-]*)={0,2}$/;
 
-function bytes(v: unknown): string {
+function bytes(v: unknown, field: string): string {
   if (typeof v !== 'string' || !BASE64.test(v) || v.replace(/=+$/, '').length % 4 === 1) {
-    fail(`bytesValue must be a base64 string, got ${describe(v)}`);
+    fail(`${field} must be a base64 string, got ${describe(v)}`);
   }
   // Re-encode so standard, URL-safe and unpadded spellings all come out as the protobuf path writes them.
   return Buffer.from(v, 'base64').toString('base64');
 }
+
+const V_STRING = 1;
+const V_BOOL = 2;
+const V_INT = 3;
+const V_DOUBLE = 4;
+const V_ARRAY = 5;
+const V_KVLIST = 6;
+const V_BYTES = 7;
 
 function anyValue(v: unknown, depth: number): OtlpAttributeValue {
   if (v === undefined || v === null) return null;
   if (depth >= MAX_VALUE_DEPTH) fail(`value is nested more than ${MAX_VALUE_DEPTH} levels deep`);
   const o = obj(v, 'an AnyValue');
   let out: OtlpAttributeValue = null;
-  let set: string | null = null;
-  const one = (field: string): void => {
-    if (set !== null) fail(`sets both ${set} and ${field}; an AnyValue holds one value`);
-    set = field;
-  };
-  let x = get(o, 'stringValue', 'string_value');
-  if (x !== undefined && x !== null) {
-    one('stringValue');
-    out = string(x, 'stringValue');
-  }
-  x = get(o, 'boolValue', 'bool_value');
-  if (x !== undefined && x !== null) {
-    one('boolValue');
-    out = bool(x, 'boolValue');
-  }
-  x = get(o, 'intValue', 'int_value');
-  if (x !== undefined && x !== null) {
-    one('intValue');
-    out = int64Num(x, 'intValue');
-  }
-  x = get(o, 'doubleValue', 'double_value');
-  if (x !== undefined && x !== null) {
-    one('doubleValue');
-    out = checkFinite(double(x, 'doubleValue'), 'doubleValue');
-  }
-  x = get(o, 'arrayValue', 'array_value');
-  if (x !== undefined && x !== null) {
-    one('arrayValue');
-    try {
-      const items = list(obj(x, 'arrayValue').values, 'values');
-      const arr: OtlpAttributeValue[] = [];
-      for (let i = 0; i < items.length; i++) {
-        try {
-          arr.push(anyValue(items[i], depth + 1));
-        } catch (e) {
-          throw at(e, `values[${i}]`);
-        }
-      }
-      out = arr;
-    } catch (e) {
-      throw at(e, 'arrayValue');
+  let setKey = '';
+  // One pass over the (usually single) keys: cheaper than probing all fourteen spellings.
+  for (const k in o) {
+    let kind: number;
+    switch (k) {
+      case 'stringValue':
+      case 'string_value':
+        kind = V_STRING;
+        break;
+      case 'boolValue':
+      case 'bool_value':
+        kind = V_BOOL;
+        break;
+      case 'intValue':
+      case 'int_value':
+        kind = V_INT;
+        break;
+      case 'doubleValue':
+      case 'double_value':
+        kind = V_DOUBLE;
+        break;
+      case 'arrayValue':
+      case 'array_value':
+        kind = V_ARRAY;
+        break;
+      case 'kvlistValue':
+      case 'kvlist_value':
+        kind = V_KVLIST;
+        break;
+      case 'bytesValue':
+      case 'bytes_value':
+        kind = V_BYTES;
+        break;
+      default:
+        continue;
     }
-  }
-  x = get(o, 'kvlistValue', 'kvlist_value');
-  if (x !== undefined && x !== null) {
-    one('kvlistValue');
-    try {
-      const items = list(obj(x, 'kvlistValue').values, 'values');
-      const kv: { [k: string]: OtlpAttributeValue } = {};
-      for (let i = 0; i < items.length; i++) {
+    const x = o[k];
+    if (x === undefined || x === null) continue;
+    if (setKey !== '') fail(`sets both ${setKey} and ${k}; an AnyValue holds one value`);
+    setKey = k;
+    switch (kind) {
+      case V_STRING:
+        out = string(x, k);
+        break;
+      case V_BOOL:
+        out = bool(x, k);
+        break;
+      case V_INT:
+        out = int64Num(x, k);
+        break;
+      case V_DOUBLE:
+        out = checkFinite(double(x, k), k);
+        break;
+      case V_ARRAY:
         try {
-          keyValue(items[i], kv, depth + 1);
+          out = arrayValue(obj(x, k), depth);
         } catch (e) {
-          throw at(e, `values[${i}]`);
+          throw at(e, k);
         }
-      }
-      out = kv;
-    } catch (e) {
-      throw at(e, 'kvlistValue');
+        break;
+      case V_KVLIST:
+        try {
+          out = kvlistValue(obj(x, k), depth);
+        } catch (e) {
+          throw at(e, k);
+        }
+        break;
+      default:
+        out = bytes(x, k);
     }
-  }
-  x = get(o, 'bytesValue', 'bytes_value');
-  if (x !== undefined && x !== null) {
-    one('bytesValue');
-    out = bytes(x);
   }
   return out;
+}
+
+function arrayValue(o: Obj, depth: number): OtlpAttributeValue[] {
+  const items = list(o.values, 'values');
+  const arr: OtlpAttributeValue[] = [];
+  for (let i = 0; i < items.length; i++) {
+    try {
+      arr.push(anyValue(items[i], depth + 1));
+    } catch (e) {
+      throw at(e, `values[${i}]`);
+    }
+  }
+  return arr;
+}
+
+function kvlistValue(o: Obj, depth: number): { [k: string]: OtlpAttributeValue } {
+  const items = list(o.values, 'values');
+  const kv: { [k: string]: OtlpAttributeValue } = {};
+  for (let i = 0; i < items.length; i++) {
+    try {
+      keyValue(items[i], kv, depth + 1);
+    } catch (e) {
+      throw at(e, `values[${i}]`);
+    }
+  }
+  return kv;
 }

@@ -35,14 +35,20 @@ import {
 // variables are cheaper than fields of a reader object on the per-field hot path.
 const EMPTY = new Uint8Array(0);
 let buf: Uint8Array = EMPTY;
-let view: DataView = new DataView(EMPTY.buffer);
+/** The same bytes as a Buffer, for native ASCII string extraction. */
+const EMPTY_NODE = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
+let bufNode: Buffer = EMPTY_NODE;
+let view: DataView = EMPTY_VIEW;
 let pos = 0;
 /** Unsigned 32-bit halves of the last varint read. */
 let vlo = 0;
 let vhi = 0;
 
 export function decodeOtlpMetricsProtobuf(body: Uint8Array): OtlpResourceMetrics[] {
-  buf = body;
+  // A plain Uint8Array view even when handed a Buffer: element access on one receiver type stays monomorphic.
+  buf = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  bufNode = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   pos = 0;
   try {
@@ -52,7 +58,8 @@ export function decodeOtlpMetricsProtobuf(body: Uint8Array): OtlpResourceMetrics
   } finally {
     // Do not keep the last request body alive.
     buf = EMPTY;
-    view = new DataView(EMPTY.buffer);
+    bufNode = EMPTY_NODE;
+    view = EMPTY_VIEW;
   }
 }
 
@@ -151,9 +158,12 @@ function skipWire(wt: number, field: number, end: number): void {
       need(8, end);
       pos += 8;
       return;
-    case 2:
-      pos += len(end);
+    case 2: {
+      // Not `pos += len(end)`: that would read pos before len() advances it past the length prefix.
+      const n = len(end);
+      pos += n;
       return;
+    }
     case 5:
       need(4, end);
       pos += 4;
@@ -167,13 +177,26 @@ function skipWire(wt: number, field: number, end: number): void {
 }
 
 function skipLen(end: number): void {
-  pos += len(end);
+  const n = len(end);
+  pos += n;
 }
 
-function fixed64Big(end: number): bigint {
+// Points of one request mostly share their timestamps: remember the last one per field (0 start, 1 time)
+// and skip allocating a new BigInt when it repeats.
+const stampLo = new Uint32Array(2);
+const stampHi = new Uint32Array(2);
+const stampValue: bigint[] = [0n, 0n];
+
+function timestamp(end: number, which: 0 | 1): bigint {
   need(8, end);
-  const v = view.getBigUint64(pos, true);
+  const lo = view.getUint32(pos, true);
+  const hi = view.getUint32(pos + 4, true);
   pos += 8;
+  if (lo === stampLo[which] && hi === stampHi[which]) return stampValue[which]!;
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  stampLo[which] = lo;
+  stampHi[which] = hi;
+  stampValue[which] = v;
   return v;
 }
 
@@ -197,20 +220,76 @@ function zigzag32(): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Strings. Attribute keys and common values repeat across points and requests, so short strings
-// are looked up in a small cache by content: a hash-and-compare pass over the bytes is much cheaper
-// than a TextDecoder call, and a hit needs no allocation. Misses are validated by a fatal decoder.
+// Caches. Attribute keys and values repeat across points and requests, so short strings, and whole
+// KeyValue messages with a scalar value, go through direct-mapped caches keyed by their bytes: a
+// hash-and-compare pass is much cheaper than decoding, and a hit allocates nothing. Identical bytes
+// decode identically, so a hit needs no re-validation. A collision simply replaces the slot.
+
+/** Direct-mapped cache from short byte strings of the body to decoded values. */
+class ByteCache<T> {
+  private readonly bytes: Uint8Array;
+  private readonly bytesView: DataView;
+  private readonly lengths: Int32Array;
+  private readonly values: Array<T | undefined>;
+  /** Slot picked by the last get(), reused by set(). */
+  private slot = 0;
+
+  constructor(
+    private readonly slots: number,
+    readonly maxBytes: number,
+  ) {
+    this.bytes = new Uint8Array(slots * maxBytes);
+    this.bytesView = new DataView(this.bytes.buffer);
+    this.lengths = new Int32Array(slots);
+    this.values = new Array<T | undefined>(slots).fill(undefined);
+  }
+
+  /** Value cached for buf[start, start + n), n in 1 .. maxBytes. */
+  get(start: number, n: number): T | undefined {
+    const end = start + n;
+    // Hash a sample (length, first, middle and last 4 bytes): O(1) per lookup; hits are verified in full.
+    let h: number;
+    if (n >= 4) {
+      h = Math.imul(n ^ view.getInt32(start, true), 0x9e3779b1);
+      h = Math.imul(h ^ view.getInt32(start + (n >> 1) - 2, true), 0x85ebca6b);
+      h = Math.imul(h ^ view.getInt32(end - 4, true), 0xc2b2ae35);
+    } else {
+      h = Math.imul(n | (buf[start]! << 8) | (buf[end - 1]! << 16) | (buf[start + (n >> 1)]! << 24), 0x9e3779b1);
+    }
+    const slot = (h ^ (h >>> 16)) & (this.slots - 1);
+    this.slot = slot;
+    if (this.lengths[slot] !== n) return undefined;
+    const base = slot * this.maxBytes;
+    const bytes = this.bytes;
+    const bv = this.bytesView;
+    let i = 0;
+    const n4 = n - 3;
+    while (i < n4 && bv.getInt32(base + i, true) === view.getInt32(start + i, true)) i += 4;
+    if (i < n4) return undefined;
+    while (i < n && bytes[base + i] === buf[start + i]) i++;
+    return i === n ? this.values[slot] : undefined;
+  }
+
+  /** Stores a value for the bytes of the last get(). */
+  set(start: number, n: number, v: T): void {
+    const slot = this.slot;
+    const base = slot * this.maxBytes;
+    const bytes = this.bytes;
+    for (let i = 0; i < n; i++) bytes[base + i] = buf[start + i]!;
+    this.lengths[slot] = n;
+    this.values[slot] = v;
+  }
+}
+
+const stringCache = new ByteCache<string>(4096, 64);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const CACHE_MAX_BYTES = 64;
-const CACHE_MAX_ENTRIES = 4096;
-interface CachedString {
-  bytes: Uint8Array;
-  text: string;
-}
-const stringCache = new Map<number, CachedString>();
 
-function decodeUtf8(start: number, end: number, field: string): string {
+function decodeUncached(start: number, end: number, field: string): string {
+  let bits = 0;
+  for (let i = start; i < end; i++) bits |= buf[i]!;
+  // ASCII is valid UTF-8 and is copied out natively; anything else goes through the fatal decoder.
+  if (bits < 0x80) return bufNode.toString('latin1', start, end);
   try {
     return utf8.decode(buf.subarray(start, end));
   } catch {
@@ -221,21 +300,11 @@ function decodeUtf8(start: number, end: number, field: string): string {
 function text(start: number, end: number, field: string): string {
   const n = end - start;
   if (n === 0) return '';
-  if (n > CACHE_MAX_BYTES) return decodeUtf8(start, end, field);
-  let h = n;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  const hit = stringCache.get(h);
-  if (hit !== undefined) {
-    const b = hit.bytes;
-    if (b.length === n) {
-      let i = 0;
-      while (i < n && b[i] === buf[start + i]) i++;
-      if (i === n) return hit.text;
-    }
-  }
-  const s = decodeUtf8(start, end, field);
-  if (stringCache.size >= CACHE_MAX_ENTRIES) stringCache.clear();
-  stringCache.set(h, { bytes: buf.slice(start, end), text: s });
+  if (n > stringCache.maxBytes) return decodeUncached(start, end, field);
+  const hit = stringCache.get(start, n);
+  if (hit !== undefined) return hit;
+  const s = decodeUncached(start, end, field);
+  stringCache.set(start, n, s);
   return s;
 }
 
@@ -482,10 +551,66 @@ function dataMessage(end: number, m: OtlpMetric, k: number): void {
   }
 }
 
+// Duplicate-key checks cost a keyed lookup per attribute. Consecutive points usually list the same
+// keys in the same order, so remember the last checked key sequence (always duplicate-free): while a
+// point's list repeats it position by position, its keys are known to be distinct.
+const seenKeys: string[] = [];
+let seenLength = 0;
+let following = false;
+
+/** Inserts attribute i of a point's list, i counting from 0 within that one point. */
+function addPointAttribute(attributes: Record<string, OtlpAttributeValue>, i: number, key: string, value: OtlpAttributeValue): void {
+  if (i === 0) following = true;
+  if (following && i < seenLength && seenKeys[i] === key) {
+    if (key === '__proto__') putAttribute(attributes, key, value);
+    else attributes[key] = value;
+    return;
+  }
+  following = false;
+  putAttribute(attributes, key, value);
+  // seenKeys[0, i) equals this list's keys so far (followed, or set on the previous calls), so the
+  // sequence stays duplicate-free.
+  seenKeys[i] = key;
+  seenLength = i + 1;
+}
+
+/** One entry of a resource's or scope's attributes list: rare, so no caching. */
 function attribute(end: number, attributes: Record<string, OtlpAttributeValue>, i: number): void {
   try {
     const n = len(end);
-    keyValue(pos + n, attributes, 0);
+    keyValue(pos + n, 0);
+    putAttribute(attributes, lastKey, lastValue);
+  } catch (e) {
+    throw at(e, `attributes[${i}]`);
+  }
+}
+
+interface CachedKeyValue {
+  key: string;
+  value: string | number | boolean | null;
+}
+const keyValueCache = new ByteCache<CachedKeyValue>(4096, 96);
+
+/** One entry of a data point's attributes list. */
+function pointAttribute(end: number, attributes: Record<string, OtlpAttributeValue>, i: number): void {
+  try {
+    const n = len(end);
+    const start = pos;
+    if (n > 0 && n <= keyValueCache.maxBytes) {
+      const hit = keyValueCache.get(start, n);
+      if (hit !== undefined) {
+        pos = start + n;
+        addPointAttribute(attributes, i, hit.key, hit.value);
+        return;
+      }
+      keyValue(start + n, 0);
+      const v = lastValue;
+      // Arrays and kvlists are mutable objects and must not be shared between points.
+      if (v === null || typeof v !== 'object') keyValueCache.set(start, n, { key: lastKey, value: v });
+    } else {
+      keyValue(start + n, 0);
+    }
+    addPointAttribute(attributes, i, lastKey, lastValue);
   } catch (e) {
     throw at(e, `attributes[${i}]`);
   }
@@ -513,10 +638,10 @@ function numberPoint(end: number): OtlpPoint | null {
     const t = tag(end);
     switch (t) {
       case 17:
-        start = fixed64Big(end);
+        start = timestamp(end, 0);
         break;
       case 25:
-        time = fixed64Big(end);
+        time = timestamp(end, 1);
         break;
       case 33:
         value = double(end);
@@ -529,7 +654,7 @@ function numberPoint(end: number): OtlpPoint | null {
         has |= 2;
         break;
       case 58:
-        attribute(end, attributes, ai++);
+        pointAttribute(end, attributes, ai++);
         break;
       case 42:
         skipLen(end);
@@ -594,10 +719,10 @@ function histogramPoint(end: number): OtlpPoint | null {
     const t = tag(end);
     switch (t) {
       case 17:
-        start = fixed64Big(end);
+        start = timestamp(end, 0);
         break;
       case 25:
-        time = fixed64Big(end);
+        time = timestamp(end, 1);
         break;
       case 33:
         h.count = uint64Fixed(end, 'count');
@@ -621,7 +746,7 @@ function histogramPoint(end: number): OtlpPoint | null {
         skipLen(end);
         break;
       case 74:
-        attribute(end, attributes, ai++);
+        pointAttribute(end, attributes, ai++);
         break;
       case 80:
         varint(end);
@@ -679,13 +804,13 @@ function expPoint(end: number): OtlpPoint | null {
     const t = tag(end);
     switch (t) {
       case 10:
-        attribute(end, attributes, ai++);
+        pointAttribute(end, attributes, ai++);
         break;
       case 17:
-        start = fixed64Big(end);
+        start = timestamp(end, 0);
         break;
       case 25:
-        time = fixed64Big(end);
+        time = timestamp(end, 1);
         break;
       case 33:
         h.count = uint64Fixed(end, 'count');
@@ -791,10 +916,10 @@ function summaryPoint(end: number): OtlpPoint | null {
     const t = tag(end);
     switch (t) {
       case 17:
-        start = fixed64Big(end);
+        start = timestamp(end, 0);
         break;
       case 25:
-        time = fixed64Big(end);
+        time = timestamp(end, 1);
         break;
       case 33:
         s.count = uint64Fixed(end, 'count');
@@ -813,7 +938,7 @@ function summaryPoint(end: number): OtlpPoint | null {
         break;
       }
       case 58:
-        attribute(end, attributes, ai++);
+        pointAttribute(end, attributes, ai++);
         break;
       case 64:
         varint(end);
@@ -847,7 +972,8 @@ function quantile(end: number): { quantile: number; value: number } {
 
 const KEY_VALUE_FIELDS: FieldTable = { 1: ['key', 2], 2: ['value', 2], 3: ['keyStrindex', 0] };
 
-function keyValue(end: number, target: Record<string, OtlpAttributeValue>, depth: number): void {
+/** Decodes a KeyValue into lastKey / lastValue; the caller inserts it. */
+function keyValue(end: number, depth: number): void {
   let key = '';
   let value: OtlpAttributeValue = null;
   while (pos < end) {
@@ -871,8 +997,13 @@ function keyValue(end: number, target: Record<string, OtlpAttributeValue>, depth
         skipField(t, end, KEY_VALUE_FIELDS);
     }
   }
-  putAttribute(target, key, value);
+  lastKey = key;
+  lastValue = value;
 }
+
+/** What the last keyValue() decoded, for the KeyValue cache. */
+let lastKey = '';
+let lastValue: OtlpAttributeValue = null;
 
 const ANY_VALUE_FIELDS: FieldTable = {
   1: ['stringValue', 2],
@@ -964,7 +1095,8 @@ function kvlistValue(end: number, depth: number): { [k: string]: OtlpAttributeVa
       const idx = i++;
       try {
         const n = len(end);
-        keyValue(pos + n, out, depth);
+        keyValue(pos + n, depth);
+        putAttribute(out, lastKey, lastValue);
       } catch (e) {
         throw at(e, `values[${idx}]`);
       }
