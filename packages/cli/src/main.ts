@@ -36,12 +36,16 @@ import * as signatures from './commands/signatures.js';
 import * as provenance from './commands/provenance.js';
 import * as webhooks from './commands/webhooks.js';
 import * as modelRoles from './commands/model-roles.js';
+import * as deploy from './commands/deploy.js';
+import * as telemetry from './commands/telemetry.js';
+import * as monitor from './commands/monitor.js';
+import * as alerts from './commands/alerts.js';
 
 export { CLI_VERSION };
 
 export function buildProgram(io: Io): Command {
   const program = baseProgram(io);
-  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, promote, evidence, exportCmd, changelogCmd, signatures, provenance, webhooks, modelRoles]) mod.register(program, io);
+  for (const mod of [server, login, whoami, orgs, users, tokens, hash, push, pull, show, list, update, datasets, lineage, rings, scan, rescan, allowlist, ops, auditCmd, sign, verifySignature, keys, policy, check, lock, verify, promote, evidence, exportCmd, changelogCmd, signatures, provenance, webhooks, modelRoles, deploy, telemetry, monitor, alerts]) mod.register(program, io);
   return program;
 }
 

@@ -78,6 +78,10 @@ export const KNOWN_WEBHOOK_EVENTS = [
 
 export const WebhookStateSchema = z.enum(['active', 'inactive', 'removed']);
 
+/** The body receivers get: Steward's signed event, a Slack-compatible message, or a PagerDuty Events v2 event. */
+export const WebhookFormatSchema = z.enum(['steward', 'slack', 'pagerduty']);
+export type WebhookFormat = z.infer<typeof WebhookFormatSchema>;
+
 export const WebhookSchema = z.object({
   id: z.string(),
   org: z.string(),
@@ -92,6 +96,7 @@ export const WebhookSchema = z.object({
   /** While set, deliveries are signed with the previous secret too, so receivers can switch over. */
   previousSecretExpiresAt: IsoDateSchema.nullable(),
   removedAt: IsoDateSchema.nullable(),
+  format: WebhookFormatSchema,
 });
 export const CreatedWebhookSchema = WebhookSchema.extend({
   secret: z.string().describe('Shown once: the HMAC-SHA256 key receivers verify signatures with. Stored encrypted under the master key.'),
@@ -104,12 +109,16 @@ export const RotatedWebhookSecretSchema = z.object({
 });
 
 export const WebhookParamsSchema = z.object({ org: NameSchema, id: z.string().uuid() });
-export const CreateWebhookBodySchema = z.object({
-  url: WebhookUrlSchema,
-  events: EventFiltersSchema,
-  description: z.string().max(2000).optional(),
-  active: z.boolean().optional(),
-});
+export const CreateWebhookBodySchema = z
+  .object({
+    url: WebhookUrlSchema,
+    events: EventFiltersSchema,
+    description: z.string().max(2000).optional(),
+    active: z.boolean().optional(),
+    format: WebhookFormatSchema.default('steward'),
+    routingKey: z.string().min(1).max(200).optional().describe('PagerDuty integration (routing) key; required with format pagerduty'),
+  })
+  .refine((b) => (b.format === 'pagerduty') === (b.routingKey !== undefined), { message: 'format pagerduty needs routingKey, and only it takes one', path: ['routingKey'] });
 export const UpdateWebhookBodySchema = z
   .object({
     url: WebhookUrlSchema.optional(),

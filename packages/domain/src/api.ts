@@ -54,7 +54,7 @@ export const CreateTokenBodySchema = z.object({
   user: NameSchema.optional(),
   expiresAt: IsoDateSchema.optional(),
   /** Narrow the token to these scopes (docs/authorization.md); every scope when absent. */
-  scopes: z.array(TokenScopeSchema).min(1).max(4).optional(),
+  scopes: z.array(TokenScopeSchema).min(1).max(5).optional(),
   /** Narrow the token to these models, ORG/NAME (they need not exist yet); any model when absent. */
   models: z.array(z.string().max(300).regex(/^[^/]+\/[^/]+$/, 'must be ORG/NAME')).min(1).max(100).optional(),
   /** Issued to a CI pipeline (rings may accept promotion requests from CI tokens only). */

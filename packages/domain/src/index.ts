@@ -9,3 +9,4 @@ export * from './api-webhooks.js';
 export * from './api-signing.js';
 export * from './api-promotions.js';
 export * from './api-access.js';
+export * from './api-monitoring.js';

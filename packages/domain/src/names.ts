@@ -34,7 +34,7 @@ export const ModelRoleSchema = z.enum(['owner', 'maintainer', 'contributor']);
 export type ModelRole = z.infer<typeof ModelRoleSchema>;
 
 /** What an API token may be narrowed to: groups of actions (docs/authorization.md). */
-export const TokenScopeSchema = z.enum(['read', 'write', 'review', 'admin']);
+export const TokenScopeSchema = z.enum(['read', 'write', 'review', 'admin', 'telemetry']);
 export type TokenScope = z.infer<typeof TokenScopeSchema>;
 
 export const SensitivitySchema = z.enum(['public', 'internal', 'confidential', 'restricted']);

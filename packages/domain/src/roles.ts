@@ -46,6 +46,11 @@ export const PERMISSIONS = {
   'ring.freeze': 'Freeze and unfreeze rings or models.',
   'ring.configure': 'Set what entering a ring takes.',
   'model.grant': 'Grant and revoke per-model roles.',
+  // Production monitoring (issue 14): sending telemetry is all a serving process's token should do.
+  'telemetry.write': 'Send telemetry (prediction records, OTLP metrics) of the model\'s deployments.',
+  'deployment.manage': 'Register deployments and choose their drift reference.',
+  // Acknowledging or silencing an alert changes who gets paged: those who run releases.
+  'alert.manage': 'Acknowledge and silence alerts.',
 } as const satisfies Record<string, string>;
 
 export type Permission = keyof typeof PERMISSIONS;

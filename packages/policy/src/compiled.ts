@@ -8,6 +8,8 @@ import type { ParseResult } from '@marcbachmann/cel-js';
 import type { RiskTier } from '@steward/domain';
 import type { Position } from './positions.js';
 
+import type { CompiledAlertRule } from './alerts.js';
+
 export interface SourceLocation extends Position {
   file: string;
 }
@@ -50,6 +52,8 @@ export interface CompiledPolicySet {
   files: { path: string; sha256: string }[];
   policies: CompiledPolicy[];
   ruleCount: number;
+  /** Alert rules from `alerts:` files (alerts.ts); they never affect a version's evaluation. */
+  alerts: CompiledAlertRule[];
 }
 
 const genuine = new WeakSet<CompiledPolicySet>();

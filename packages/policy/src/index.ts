@@ -51,3 +51,4 @@ export { parseLock, renderLock, compareWithLock, LockFileSchema, type LockFile, 
 export { scanPii, scanPiiText, piiFormatOf, PiiFormatError, PII_FORMATS, type PiiScanResult, type PiiLocation, type ScanPiiOptions, type PiiFormat } from './pii/scan.js';
 export { detectPii, isIban, type PiiMatch } from './pii/detect.js';
 export { renderPiiText } from './pii/render.js';
+export { ALERT_ACTIONS, ALERT_FIGURES, ALERT_SEVERITIES, AlertFileSchema, AlertRuleSchema, NO_DATA_STATES, alertEnvironment, evaluateAlertCondition, isAlertFile, parseDuration, type AlertOutcome, type AlertRuleDecl, type CompiledAlertRule } from './alerts.js';

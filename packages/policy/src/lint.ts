@@ -33,6 +33,7 @@ import {
 } from './policy-file.js';
 import { keyNodeAt, nodeAt, nodeStart, positionOf, scalarValueOffset, type Position } from './positions.js';
 import { splitTemplate } from './template.js';
+import { isAlertFile, lintAlertFile, type CompiledAlertRule } from './alerts.js';
 
 export interface PolicySource {
   /** Shown in diagnostics and results; built-in files are `builtin:<name>.yaml`. */
@@ -326,6 +327,8 @@ export function lintPolicyFiles(files: readonly PolicySource[], options: LintOpt
   const seenFiles = new Set<string>();
   const digests = new Map<string, string>();
   const prepared = options.prepared ?? preparedBuiltinFiles();
+  const alerts: CompiledAlertRule[] = [];
+  const alertIds = new Map<string, SourceLocation>();
 
   for (const source of files) {
     if (seenFiles.has(source.path)) {
@@ -345,6 +348,10 @@ export function lintPolicyFiles(files: readonly PolicySource[], options: LintOpt
       for (const w of doc.warnings) file.report(w.pos[0], `YAML: ${firstLine(w.message)}`, null, null, 'warning');
       if (doc.errors.length > 0) continue;
       js = doc.toJS({ maxAliasCount: 100 });
+    }
+    if (isAlertFile(js)) {
+      alerts.push(...lintAlertFile(file, js, alertIds));
+      continue;
     }
     const parsed = PolicyFileSchema.safeParse(js);
     if (parsed.success) {
@@ -378,6 +385,7 @@ export function lintPolicyFiles(files: readonly PolicySource[], options: LintOpt
       .map((f) => ({ path: f.path, sha256: digests.get(f.path) ?? sha256Hex(f.text) })),
     policies: compiled,
     ruleCount: compiled.reduce((n, p) => n + p.rules.length, 0),
+    alerts,
   };
   return { diagnostics, policySet: sealPolicySet(set) };
 }

@@ -177,7 +177,7 @@ export function recordFromLocal(input: LocalRecordInput): GovernanceRecord {
     baseModels: baseModelsOf(card.baseModels, input.baseModels ?? []),
     evaluations: [...evaluationsFromModelIndex(input.card?.parsed.metadata.modelIndex), ...(input.evaluations ?? [])],
     signatures: [...(input.signatures ?? [])],
-    promotion: { ring: input.targetRing ?? null, requestedBy: null, approvals: [] },
+    promotion: { ring: input.targetRing ?? null, requestedBy: null, approvals: [], blockingAlerts: [] },
     waivers: [...(input.waivers ?? [])],
   };
   return parseGovernanceRecord(record);

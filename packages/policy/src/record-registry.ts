@@ -48,6 +48,8 @@ export interface RegistryRecordInput {
   targetRing?: string | null;
   requestedBy?: string | null;
   approvals?: readonly { by: string; role?: string | null; at?: string | null }[];
+  /** Firing alerts that block promotion of the model (the server's monitoring). */
+  blockingAlerts?: readonly { rule: string; ring: string; environment: string; severity: string; firedAt: string | null }[];
   waivers?: readonly Waiver[];
   useCaseCategory?: string | null;
   /** PII counts by kind per dataset, keyed `NAME@VERSION` (from `steward pii` over samples). */
@@ -168,6 +170,7 @@ export function recordFromRegistry(input: RegistryRecordInput): GovernanceRecord
       ring: input.targetRing ?? null,
       requestedBy: input.requestedBy ?? null,
       approvals: (input.approvals ?? []).map((a) => ({ by: a.by, role: a.role ?? null, at: a.at ?? null })),
+      blockingAlerts: [...(input.blockingAlerts ?? [])],
     },
     waivers: [...(input.waivers ?? [])],
   };

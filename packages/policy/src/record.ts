@@ -181,6 +181,9 @@ export const PromotionSchema = z.object({
   ring: z.string().nullable(),
   requestedBy: z.string().nullable(),
   approvals: z.array(z.object({ by: z.string(), role: z.string().nullable(), at: z.string().nullable() })),
+  blockingAlerts: z
+    .array(z.object({ rule: z.string(), ring: z.string(), environment: z.string(), severity: z.string(), firedAt: z.string().nullable() }))
+    .describe('Firing production alerts of this model whose rule blocks promotion (blocksPromotion: true); empty offline'),
 });
 
 export const GovernanceRecordSchema = z

@@ -63,6 +63,25 @@ export const ServerConfigSchema = z
     webhookConcurrency: z.coerce.number().int().min(1).max(64).default(4),
     /** How long a rotated-out secret keeps signing alongside the new one. */
     webhookSecretGraceSeconds: z.coerce.number().int().min(0).default(86_400),
+    /** Monitoring (ADR 0021): how often accepted telemetry is merged into the database. */
+    telemetryFlushMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Records in one JSON telemetry batch. */
+    telemetryMaxBatchRecords: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /** Telemetry stamped further ahead of the server's clock than this is refused. */
+    telemetryMaxFutureSeconds: z.coerce.number().int().min(0).default(300),
+    /** Telemetry older than this is refused (it would rewrite closed buckets). */
+    telemetryMaxAgeSeconds: z.coerce.number().int().min(60).default(7 * 86_400),
+    /** How long minute, hour and day buckets are kept. */
+    telemetryMinuteRetentionHours: z.coerce.number().int().min(1).default(48),
+    telemetryHourRetentionDays: z.coerce.number().int().min(1).default(90),
+    telemetryDayRetentionDays: z.coerce.number().int().min(1).default(400),
+    /** Raw records kept per deployment (a reservoir sample, for inspection); 0 keeps none. */
+    telemetrySampleSize: z.coerce.number().int().min(0).max(100_000).default(200),
+    /** Predictions waiting for a label: per deployment at most this many, for at most the join window. */
+    telemetryPendingLabelsMax: z.coerce.number().int().min(0).default(100_000),
+    telemetryLabelJoinHours: z.coerce.number().int().min(1).default(168),
+    /** How often alert rules are evaluated (besides after every telemetry flush); 0 only after flushes. */
+    alertEvalIntervalMs: z.coerce.number().int().min(0).default(15_000),
   })
   .refine((c) => Boolean(c.tlsCert) === Boolean(c.tlsKey), { message: 'TLS needs both a certificate and a key', path: ['tlsCert'] });
 
@@ -106,6 +125,17 @@ export const CONFIG_ENV: Record<keyof ServerConfigInput, string> = {
   webhookPollIntervalMs: 'STEWARD_WEBHOOK_POLL_INTERVAL_MS',
   webhookConcurrency: 'STEWARD_WEBHOOK_CONCURRENCY',
   webhookSecretGraceSeconds: 'STEWARD_WEBHOOK_SECRET_GRACE_SECONDS',
+  telemetryFlushMs: 'STEWARD_TELEMETRY_FLUSH_MS',
+  telemetryMaxBatchRecords: 'STEWARD_TELEMETRY_MAX_BATCH_RECORDS',
+  telemetryMaxFutureSeconds: 'STEWARD_TELEMETRY_MAX_FUTURE_SECONDS',
+  telemetryMaxAgeSeconds: 'STEWARD_TELEMETRY_MAX_AGE_SECONDS',
+  telemetryMinuteRetentionHours: 'STEWARD_TELEMETRY_MINUTE_RETENTION_HOURS',
+  telemetryHourRetentionDays: 'STEWARD_TELEMETRY_HOUR_RETENTION_DAYS',
+  telemetryDayRetentionDays: 'STEWARD_TELEMETRY_DAY_RETENTION_DAYS',
+  telemetrySampleSize: 'STEWARD_TELEMETRY_SAMPLE_SIZE',
+  telemetryPendingLabelsMax: 'STEWARD_TELEMETRY_PENDING_LABELS_MAX',
+  telemetryLabelJoinHours: 'STEWARD_TELEMETRY_LABEL_JOIN_HOURS',
+  alertEvalIntervalMs: 'STEWARD_ALERT_EVAL_INTERVAL_MS',
 };
 
 /** Flags win over environment variables, which win over defaults. */

@@ -17,6 +17,8 @@ import { LedgerKeyring, loadMasterKey } from './ledger/keys.js';
 import { Checkpointer } from './ledger/log.js';
 import { backfillLedger } from './ledger/append.js';
 import { Webhooks } from './webhooks/runtime.js';
+import { Telemetry } from './telemetry/runtime.js';
+import { AlertEvaluator } from './alerts/evaluator.js';
 
 /** How long shutdown waits for in-flight requests before closing their connections. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -27,6 +29,8 @@ export interface RunningServer {
   deps: Deps;
   scans: ScanQueue;
   webhooks: Webhooks;
+  telemetry: Telemetry;
+  alerts: AlertEvaluator;
   /** The admin token when this start generated it (print once); null otherwise. */
   generatedToken: string | null;
   close(): Promise<void>;
@@ -54,7 +58,10 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
   // Deps and the queue refer to each other: the queue runs scans with deps, services wake the queue.
   const scanRef: { queue: ScanQueue | null } = { queue: null };
   const webhookRef: { runtime: Webhooks | null } = { runtime: null };
-  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, masterKey: master.key, scans: { wake: () => scanRef.queue?.wake() }, webhooks: { wake: () => webhookRef.runtime?.wake() } };
+  const alertRef: { evaluator: AlertEvaluator | null } = { evaluator: null };
+  const telemetryLog = { error: (obj: object, msg: string) => process.stderr.write(`steward: ${msg}: ${String((obj as { err?: Error }).err?.message ?? '')}\n`) };
+  const telemetry = new Telemetry({ db: store.db, dbKind: store.kind, now, config }, telemetryLog, () => alertRef.evaluator?.wake());
+  const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, masterKey: master.key, scans: { wake: () => scanRef.queue?.wake() }, webhooks: { wake: () => webhookRef.runtime?.wake() }, telemetry, alerts: { wake: () => alertRef.evaluator?.wake() } };
   const boot = await bootstrap({ deps });
   const adopted = await backfillLedger(store.db, config.ledgerName);
   if (master.source === 'created') log(`steward: created the ledger master key in ${config.dataDir}/master.key (set STEWARD_MASTER_KEY to keep it elsewhere)`);
@@ -73,6 +80,10 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
   const webhooks = new Webhooks(deps, app.log);
   webhookRef.runtime = webhooks;
   await webhooks.start();
+  telemetry.start();
+  const alerts = new AlertEvaluator(deps, app.log);
+  alertRef.evaluator = alerts;
+  alerts.start();
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -107,6 +118,8 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
     generatedToken: boot.generatedToken,
     scans: queue,
     webhooks,
+    telemetry,
+    alerts,
     close: async () => {
       if (gcTimer) clearInterval(gcTimer);
       if (escalationTimer) clearInterval(escalationTimer);
@@ -118,6 +131,8 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
       } finally {
         clearTimeout(grace);
       }
+      await alerts.stop();
+      await telemetry.stop().catch((err) => app.log.error({ err }, 'final telemetry flush failed'));
       await webhooks.stop();
       await queue.stop();
       await checkpointer.stop();

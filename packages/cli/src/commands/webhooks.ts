@@ -10,6 +10,7 @@ import {
   WebhookDeliverySchema,
   WebhookSchema,
   WebhookUrlSchema,
+  WebhookFormatSchema,
   pageOf,
 } from '@steward/domain';
 import { enc } from '../client.js';
@@ -90,9 +91,14 @@ export function register(program: Command, io: Io): void {
     .requiredOption('--events <filters>', 'comma-separated event types or globs, e.g. "version.*,promotion.*,ring.moved", or "*"')
     .option('--description <text>', 'what the subscription is for')
     .option('--inactive', 'create it switched off')
+    .option('--format <format>', 'body format: steward (signed event), slack (incoming-webhook message), pagerduty (Events API v2)', 'steward')
+    .option('--routing-key <key>', 'PagerDuty integration key (with --format pagerduty)')
     .option('--json', 'machine-readable output (includes the secret)')
-    .action(async (orgArg: string | undefined, opts: { url: string; events: string; description?: string; inactive?: boolean; json?: boolean }, cmd: Command) => {
-      const body = { url: parseUrl(opts.url), events: parseEvents(opts.events), ...(opts.description ? { description: opts.description } : {}), ...(opts.inactive ? { active: false } : {}) };
+    .action(async (orgArg: string | undefined, opts: { url: string; events: string; description?: string; inactive?: boolean; format: string; routingKey?: string; json?: boolean }, cmd: Command) => {
+      const format = WebhookFormatSchema.safeParse(opts.format);
+      if (!format.success) throw new CliError(`--format must be one of ${WebhookFormatSchema.options.join(', ')}, not "${opts.format}"`, 2);
+      if ((format.data === 'pagerduty') !== (opts.routingKey !== undefined)) throw new CliError('--format pagerduty needs --routing-key (and only it takes one)', 2);
+      const body = { url: parseUrl(opts.url), events: parseEvents(opts.events), ...(opts.description ? { description: opts.description } : {}), ...(opts.inactive ? { active: false } : {}), format: format.data, ...(opts.routingKey ? { routingKey: opts.routingKey } : {}) };
       if (orgArg !== undefined && !NameSchema.safeParse(orgArg).success) throw new CliError(`"${orgArg}" is not an org name`, 2);
       const c = connect(cmd, io);
       const org = orgArg ?? c.org;

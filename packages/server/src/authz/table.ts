@@ -112,6 +112,18 @@ export const ROUTE_ACTIONS: Record<string, RouteAuthz> = {
   getPromotionRequest: { action: 'model.read', on: 'org' },
   reviewPromotionRequest: { action: 'promotion.review', on: 'ring', pre: 'org.read', note: 'the request\'s model and ring' },
   withdrawPromotionRequest: { action: 'promotion.request', on: 'org', note: 'and only the requester' },
+  ingestTelemetry: { action: 'telemetry.write', on: 'model' },
+  ingestOtlpMetrics: { action: 'telemetry.write', on: 'model', note: 'the model named by each resource\'s steward.model attribute' },
+  registerDeployment: { action: 'deployment.manage', on: 'model' },
+  listDeployments: { action: 'model.read', on: 'model' },
+  getMonitorSummary: { action: 'model.read', on: 'model' },
+  getDrift: { action: 'model.read', on: 'model' },
+  listAlerts: { action: 'model.read', on: 'org', note: 'alerts of models the user may read' },
+  acknowledgeAlert: { action: 'alert.manage', on: 'model', pre: 'org.read', note: 'the alert\'s model' },
+  silenceAlert: { action: 'alert.manage', on: 'model', pre: 'org.read', note: 'the alert\'s model' },
+  listIncidents: { action: 'org.read', on: 'org' },
+  attachDatasetProfile: { action: 'dataset.register', on: 'org' },
+  getMetrics: { action: 'org.read', on: 'org', note: 'every org of the token\'s user; models it may read' },
   listDecisions: { action: 'model.read', on: 'model' },
 };
 

@@ -14,6 +14,7 @@ import * as m0006 from './migrations/0006_webhooks.js';
 import * as m0007 from './migrations/0007_policy_params.js';
 import * as m0008 from './migrations/0008_access.js';
 import * as m0009 from './migrations/0009_promotions.js';
+import * as m0010 from './migrations/0010_monitoring.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_policy_params': m0007,
   '0008_access': m0008,
   '0009_promotions': m0009,
+  '0010_monitoring': m0010,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

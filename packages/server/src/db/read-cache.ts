@@ -57,13 +57,28 @@ export class ReadCache {
   }
 }
 
+/**
+ * Tables no cached read derives from, written on the telemetry hot path (thousands of batches a
+ * minute): their writes must not empty the cache the read path lives on.
+ */
+const UNCACHED_TABLES = new Set(['telemetry_buckets', 'telemetry_pending_labels', 'telemetry_samples', 'deployments']);
+
+function tableOf(n: RootOperationNode): string | null {
+  const t = InsertQueryNode.is(n) ? n.into : UpdateQueryNode.is(n) ? n.table : DeleteQueryNode.is(n) && n.from.froms.length === 1 ? n.from.froms[0] : undefined;
+  const table = t && 'table' in t ? (t as { table: { identifier: { name: string } } }).table : undefined;
+  return table?.identifier?.name ?? null;
+}
+
 /** Kysely plugin: every INSERT, UPDATE or DELETE bumps the cache generation before it runs. */
 export class WriteObserverPlugin implements KyselyPlugin {
   constructor(private readonly onWrite: () => void) {}
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     const n = args.node;
-    if (InsertQueryNode.is(n) || UpdateQueryNode.is(n) || DeleteQueryNode.is(n)) this.onWrite();
+    if (InsertQueryNode.is(n) || UpdateQueryNode.is(n) || DeleteQueryNode.is(n)) {
+      const table = tableOf(n);
+      if (table === null || !UNCACHED_TABLES.has(table)) this.onWrite();
+    }
     return n;
   }
 

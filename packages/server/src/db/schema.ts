@@ -277,6 +277,9 @@ export interface WebhookSubscriptionsTable {
   updated_at: string;
   removed_at: string | null;
   removed_by: string | null;
+  /** steward | slack | pagerduty (0010). */
+  format: string;
+  routing_key_enc: string | null;
 }
 export interface WebhookCursorsTable { log_id: string; next_index: number | string; updated_at: string }
 export interface WebhookDeliveriesTable {
@@ -393,4 +396,55 @@ export interface DB {
   webhook_cursors: WebhookCursorsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  deployments: DeploymentsTable;
+  telemetry_buckets: TelemetryBucketsTable;
+  telemetry_pending_labels: TelemetryPendingLabelsTable;
+  telemetry_samples: TelemetrySamplesTable;
+  dataset_profiles: DatasetProfilesTable;
+  alerts: AlertsTable;
+  incidents: IncidentsTable;
 }
+
+/** Monitoring (0010, ADR 0021). */
+export interface DeploymentsTable {
+  id: string;
+  org_id: string;
+  model_id: string;
+  version_id: string;
+  ring_id: string;
+  environment: string;
+  source: string;
+  created_at: string;
+  created_by: string;
+  reference_json: string | null;
+  last_seen_at: string | null;
+  flagged_points: number;
+  last_flag: string | null;
+  sample_seen: number;
+}
+export interface TelemetryBucketsTable { deployment_id: string; granularity: string; bucket_start: string; series: string; kind: string; data: Uint8Array }
+export interface TelemetryPendingLabelsTable { deployment_id: string; request_id: string; predicted_at: string; output: string; group_value: string | null }
+export interface TelemetrySamplesTable { deployment_id: string; slot: number; at: string; record_json: string }
+export interface DatasetProfilesTable { dataset_id: string; rows: number; profile_json: string; sha256: string; attached_at: string; attached_by: string }
+export interface AlertsTable {
+  id: string;
+  org_id: string;
+  rule_id: string;
+  deployment_id: string;
+  state: string;
+  severity: string;
+  state_since: string;
+  pending_since: string | null;
+  fired_at: string | null;
+  resolved_at: string | null;
+  evaluated_at: string;
+  figures_json: string;
+  policy_set_digest: string;
+  blocks_promotion: number;
+  acked_at: string | null;
+  acked_by: string | null;
+  silenced_until: string | null;
+  silenced_by: string | null;
+  silence_reason: string | null;
+}
+export interface IncidentsTable { id: string; org_id: string; title: string; severity: string; status: string; opened_at: string; opened_by: string; alert_id: string | null; deployment_id: string | null; details_json: string }

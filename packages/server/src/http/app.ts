@@ -25,8 +25,9 @@ import { signingRoutes } from './routes/signing.js';
 import { exportRoutes } from './routes/exports.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { accessRoutes } from './routes/access.js';
+import { monitoringRoutes } from './routes/monitoring.js';
 
-export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes, ...promotionRoutes, ...signingRoutes, ...exportRoutes, ...webhookRoutes, ...accessRoutes];
+export const API_ROUTES: RouteDef[] = [...identityRoutes, ...blobRoutes, ...modelRoutes, ...datasetRoutes, ...ringRoutes, ...scanRoutes, ...opsRoutes, ...ledgerRoutes, ...policyRoutes, ...promotionRoutes, ...signingRoutes, ...exportRoutes, ...webhookRoutes, ...accessRoutes, ...monitoringRoutes];
 
 export const STEWARD_VERSION = '0.1.0';
 
@@ -150,6 +151,8 @@ export async function buildApp(deps: Deps, opts: AppOptions = {}): Promise<Fasti
 
   // Blob bodies are streamed to the store untouched; the store enforces the blob size limit.
   app.addContentTypeParser('application/octet-stream', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => done(null, payload));
+  // OTLP/HTTP protobuf: decoded in memory (ingest-otlp.ts), so the JSON body limit applies.
+  app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply.headers(headers).header('x-request-id', req.id)));
   app.setNotFoundHandler((req, reply) => sendError(new StewardError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply.headers(headers).header('x-request-id', req.id)));

@@ -4,6 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import { canonicalJson } from '@steward/ledger';
+import { blockingAlerts } from '../alerts/evaluator.js';
 import { PII_KINDS, recordFromRegistry, waiverExpiry, type GovernanceRecord, type SignatureInfo, type Waiver } from '@steward/policy';
 import { parseModelVersionRef, type Dataset, type Version } from '@steward/domain';
 import type { DB, ModelsTable, ModelVersionsTable } from '../db/schema.js';
@@ -112,6 +113,7 @@ export async function buildGovernanceRecord(db: Db, subject: RecordSubject, extr
     targetRing: extras.targetRing,
     requestedBy: extras.requestedBy ?? null,
     approvals: extras.approvals ?? [],
+    blockingAlerts: await blockingAlerts(db, orgId, model.id),
     waivers: await activeWaivers(db, version.id, extras.now),
     pii: piiByRef,
   });

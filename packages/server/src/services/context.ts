@@ -9,6 +9,7 @@ import type { ReadCache } from '../db/read-cache.js';
 import { appendEvent } from '../ledger/append.js';
 import type { LedgerKeyring } from '../ledger/keys.js';
 import { type AuthzDecision, cedarAuthorizer } from '../authz/cedar.js';
+import type { Telemetry } from '../telemetry/runtime.js';
 
 export interface Actor {
   userId: string;
@@ -49,6 +50,10 @@ export interface Deps {
   masterKey: Buffer;
   /** Derived-read cache, invalidated by any write; null when other processes may write (Postgres). */
   cache: ReadCache | null;
+  /** Telemetry aggregation (ADR 0021). */
+  telemetry: Telemetry;
+  /** Alert evaluation; `wake` after telemetry is flushed. */
+  alerts: { wake(): void };
 }
 
 /** What every service verb receives: dependencies, the authenticated actor, and the request id. */
@@ -78,6 +83,8 @@ export function requestContext(deps: Deps, req: { actor: Actor; requestId: strin
     ledger: deps.ledger,
     masterKey: deps.masterKey,
     cache: deps.cache,
+    telemetry: deps.telemetry,
+    alerts: deps.alerts,
     actor: req.actor,
     requestId: req.requestId,
     clientAddress: req.clientAddress,

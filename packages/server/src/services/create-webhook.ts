@@ -1,5 +1,5 @@
-import type { CreatedWebhook } from '@steward/domain';
-import { generateWebhookSecret, sealWebhookSecret } from '../webhooks/secrets.js';
+import type { CreatedWebhook, WebhookFormat } from '@steward/domain';
+import { generateWebhookSecret, sealRoutingKey, sealWebhookSecret } from '../webhooks/secrets.js';
 import { lastAppendedEvent, urlForAudit, webhookView } from '../webhooks/views.js';
 import { audit, authorize, newId, type ServiceContext } from './context.js';
 
@@ -7,7 +7,7 @@ import { audit, authorize, newId, type ServiceContext } from './context.js';
  * Subscribes a URL to the org's events matching the filters. The secret is returned once and kept
  * encrypted under the master key. The subscription receives events after its own creation event.
  */
-export async function createWebhook({ ctx, input }: { ctx: ServiceContext; input: { org: string; url: string; events: string[]; description?: string | undefined; active?: boolean | undefined } }): Promise<CreatedWebhook> {
+export async function createWebhook({ ctx, input }: { ctx: ServiceContext; input: { org: string; url: string; events: string[]; description?: string | undefined; active?: boolean | undefined; format?: WebhookFormat | undefined; routingKey?: string | undefined } }): Promise<CreatedWebhook> {
   const scope = authorize(ctx, input.org, 'webhook.manage');
   const id = newId();
   const secret = generateWebhookSecret();
@@ -18,7 +18,7 @@ export async function createWebhook({ ctx, input }: { ctx: ServiceContext; input
       action: 'webhook.created',
       targetType: 'webhook',
       targetId: id,
-      details: { ...urlForAudit(input.url), events: input.events, active: input.active ?? true },
+      details: { ...urlForAudit(input.url), events: input.events, active: input.active ?? true, format: input.format ?? 'steward' },
     });
     const created = await lastAppendedEvent(trx, scope.orgId);
     await trx
@@ -40,6 +40,8 @@ export async function createWebhook({ ctx, input }: { ctx: ServiceContext; input
         updated_at: now,
         removed_at: null,
         removed_by: null,
+        format: input.format ?? 'steward',
+        routing_key_enc: input.routingKey ? sealRoutingKey(ctx.masterKey, id, input.routingKey) : null,
       })
       .execute();
     // The org's first subscription starts its log's cursor here; older events are never dispatched.

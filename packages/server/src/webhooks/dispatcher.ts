@@ -3,7 +3,7 @@ import type { Insertable } from 'kysely';
 import { eventFilterMatches } from '@steward/domain';
 import type { WebhookDeliveriesTable } from '../db/schema.js';
 import { type Deps, newId } from '../services/context.js';
-import { webhookPayload } from './payload.js';
+import { formatPayload, suppressed } from './payload.js';
 import { pendingDelivery } from './views.js';
 
 /** Events matched per log and transaction. */
@@ -125,19 +125,22 @@ export class WebhookDispatcher {
         .limit(BATCH)
         .execute();
       if (events.length === 0) return { read: 0, full: false };
-      const subs = (await trx.selectFrom('webhook_subscriptions').select(['id', 'events_json', 'after_index']).where('org_id', '=', logId).where('active', '=', 1).execute()).map((s) => ({
+      const subs = (await trx.selectFrom('webhook_subscriptions').select(['id', 'events_json', 'after_index', 'format']).where('org_id', '=', logId).where('active', '=', 1).execute()).map((s) => ({
         id: s.id,
         filters: JSON.parse(s.events_json) as string[],
         after: Number(s.after_index),
+        format: s.format,
       }));
       const now = this.deps.now().toISOString();
       const rows: Insertable<WebhookDeliveriesTable>[] = [];
       for (const e of events) {
         const index = Number(e.leaf_index);
         const targets = subs.filter((s) => index > s.after && s.filters.some((f) => eventFilterMatches(f, e.action)));
-        if (targets.length === 0 || e.entry === null) continue;
-        const payload = webhookPayload(Number(e.seq), e.entry);
+        if (targets.length === 0 || e.entry === null || suppressed(e.action, e.entry)) continue;
+        const payloads = new Map<string, string>();
         for (const s of targets) {
+          let payload = payloads.get(s.format);
+          if (payload === undefined) payloads.set(s.format, (payload = formatPayload(s.format, Number(e.seq), e.entry)));
           rows.push(pendingDelivery({ id: newId(), orgId: logId, subscriptionId: s.id, auditSeq: Number(e.seq), eventType: e.action, payload, now }));
         }
       }

@@ -15,6 +15,17 @@ export function sealWebhookSecret(master: Buffer, subscriptionId: string, secret
   return encryptSeed(master, aad(subscriptionId), Buffer.from(secret, 'utf8'));
 }
 
+const routingAad = (subscriptionId: string) => `webhook-routing-key:${subscriptionId}`;
+
+/** A PagerDuty routing key, sealed like a secret (it lets anyone page the service). */
+export function sealRoutingKey(master: Buffer, subscriptionId: string, key: string): string {
+  return encryptSeed(master, routingAad(subscriptionId), Buffer.from(key, 'utf8'));
+}
+
+export function openRoutingKey(master: Buffer, subscriptionId: string, sealed: string): string {
+  return decryptSeed(master, routingAad(subscriptionId), sealed).toString('utf8');
+}
+
 export function openWebhookSecret(master: Buffer, subscriptionId: string, sealed: string): string {
   try {
     return decryptSeed(master, aad(subscriptionId), sealed).toString('utf8');

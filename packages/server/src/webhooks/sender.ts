@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { WebhookDeliveriesTable } from '../db/schema.js';
 import { type Deps, newId } from '../services/context.js';
 import { STEWARD_VERSION } from '../http/app.js';
-import { openWebhookSecret } from './secrets.js';
+import { openRoutingKey, openWebhookSecret } from './secrets.js';
 import { signatureHeader } from './signature.js';
 
 /** A claim's lease beyond the request timeout: a row still `delivering` after it was left by a dead process. */
@@ -231,7 +231,7 @@ export class DeliverySender {
     const db = this.deps.db;
     const sub = await db
       .selectFrom('webhook_subscriptions')
-      .select(['id', 'url', 'active', 'secret_enc', 'previous_secret_enc', 'previous_secret_expires_at'])
+      .select(['id', 'url', 'active', 'secret_enc', 'previous_secret_enc', 'previous_secret_expires_at', 'format', 'routing_key_enc'])
       .where('id', '=', row.subscription_id)
       .executeTakeFirstOrThrow();
     if (!sub.active) {
@@ -247,8 +247,11 @@ export class DeliverySender {
     const attempt = row.attempts + 1;
     const startedAt = this.deps.now();
     let secrets: string[];
+    let body = row.payload;
     try {
       secrets = [openWebhookSecret(this.deps.masterKey, sub.id, sub.secret_enc)];
+      // PagerDuty needs its routing key in the body; it is added here so the delivery log never holds it.
+      if (sub.format === 'pagerduty' && sub.routing_key_enc) body = JSON.stringify({ ...JSON.parse(row.payload), routing_key: openRoutingKey(this.deps.masterKey, sub.id, sub.routing_key_enc) });
       if (sub.previous_secret_enc && sub.previous_secret_expires_at && Date.parse(sub.previous_secret_expires_at) > startedAt.getTime()) {
         secrets.push(openWebhookSecret(this.deps.masterKey, sub.id, sub.previous_secret_enc));
       }
@@ -263,7 +266,7 @@ export class DeliverySender {
         .execute();
       return;
     }
-    const result = await this.post(sub.url, row, attempt, secrets, startedAt);
+    const result = await this.post(sub.url, body === row.payload ? row : { ...row, payload: body }, attempt, secrets, startedAt);
     if (result === 'interrupted') {
       // Shutting down: release the row for the next process, uncounted (the receiver dedupes if it did arrive).
       await db

@@ -28,6 +28,7 @@ export function webhookView(row: SubscriptionRow, org: string): Webhook {
     secretRotatedAt: row.secret_rotated_at,
     previousSecretExpiresAt: row.previous_secret_enc ? row.previous_secret_expires_at : null,
     removedAt: row.removed_at,
+    format: row.format as Webhook['format'],
   };
 }
 

@@ -1,0 +1,379 @@
+/**
+ * Production monitoring end to end (issue 14) against a real server on loopback, on SQLite and
+ * Postgres: deployments (registered and implied), telemetry batches and their refusals, label
+ * joins, flagged points, figures, drift against a dataset profile, alert rules from the pushed
+ * policy set with their lifecycle and actions, webhooks to a real receiver, and /metrics.
+ */
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KllSketch, FrequencySketch, jensenShannonDistance, wassersteinDistanceNormed } from '@steward/monitor';
+import { DB_KINDS } from './helpers/db.js';
+import { pushFiles } from './helpers/push.js';
+import { type Receiver, startReceiver, until } from './helpers/receiver.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const BASE = '/api/v1/orgs/default';
+
+/** A deterministic PRNG (mulberry32) for the test's synthetic traffic. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function normal(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+const ALERTS = `alerts:
+  - id: latency-high
+    description: p99 latency above 800 ms rolls production back
+    condition: latency.p99 > 800
+    models: [classifier]
+    rings: [production]
+    window: 5m
+    severity: critical
+    actions: [notify, rollback, incident]
+    blocksPromotion: true
+  - id: errors-pending
+    condition: error_rate > 0.5
+    models: [errors]
+    window: 1m
+    for: 2s
+    actions: [notify, freeze]
+    rings: [beta]
+  - id: starved
+    condition: requests > 0
+    models: [errors]
+    window: 1m
+    minRequests: 1000000
+    noData: nodata
+`;
+
+describe.each(DB_KINDS)('monitoring (%s)', (kind) => {
+  let srv: TestServer;
+  let receiver: Receiver;
+  let telemetryToken: string;
+
+  beforeAll(async () => {
+    srv = await startTestServer(kind, { telemetryFlushMs: 50, alertEvalIntervalMs: 0, webhookPollIntervalMs: 50, webhookBackoffBaseMs: 50 });
+    receiver = await startReceiver();
+    for (const v of ['1.0.0', '1.1.0']) {
+      const r = await pushFiles(srv, 'classifier', v, [{ path: 'model.safetensors', content: `weights ${v}` }]);
+      expect(r.status).toBe(201);
+    }
+    const e = await pushFiles(srv, 'errors', '1.0.0', [{ path: 'model.safetensors', content: 'errors 1' }]);
+    expect(e.status).toBe(201);
+    for (const v of ['1.0.0', '1.1.0']) expect((await srv.api('PUT', `${BASE}/models/classifier/rings/production`, { body: { version: v, reason: 'test' } })).status).toBe(200);
+    expect((await srv.api('PUT', `${BASE}/models/errors/rings/beta`, { body: { version: '1.0.0', reason: 'test' } })).status).toBe(200);
+    const tok = await srv.api('POST', `${BASE}/tokens`, { body: { name: 'serving', scopes: ['telemetry'], models: ['default/classifier'] } });
+    expect(tok.status).toBe(201);
+    telemetryToken = tok.json.token;
+  });
+
+  afterAll(async () => {
+    await receiver?.close();
+    await srv?.stop();
+  });
+
+  it('accepts a batch, attributes it to the deployment the ring implies, and computes figures with their sample sizes', async () => {
+    const r = rng(1);
+    const records = Array.from({ length: 400 }, (_, i) => ({
+      requestId: `req-${i}`,
+      features: { age: 30 + 5 * normal(r), income: 1000 + 100 * normal(r), country: r() < 0.5 ? 'de' : 'fr' },
+      output: i % 4 === 0 ? '1' : '0',
+      ...(i < 200 ? { label: i % 8 === 0 ? '1' : '0' } : {}),
+      group: i % 2 === 0 ? 'a' : 'b',
+      latencyMs: 50 + 10 * r(),
+      scores: { toxicity: i % 20 === 0 ? 0.9 : 0.1 },
+      tokens: { input: 10, output: 5 },
+      ...(i % 50 === 0 ? { error: true } : {}),
+    }));
+    const res = await srv.api('POST', `${BASE}/models/classifier/telemetry`, { token: telemetryToken, body: { ring: 'production', records } });
+    expect(res.status, res.text).toBe(202);
+    expect(res.json.accepted).toBe(400);
+    expect(res.json.flagged).toBe(false);
+    expect(res.json.deployment).toMatchObject({ model: 'default/classifier', version: '1.1.0', ring: 'production', environment: 'production', source: 'implied', inRing: true });
+
+    // Labels arrive later for the other half, joined by request id.
+    const labels = Array.from({ length: 200 }, (_, k) => ({ requestId: `req-${200 + k}`, label: (200 + k) % 8 === 0 ? '1' : '0' }));
+    const joined = await srv.api('POST', `${BASE}/models/classifier/telemetry`, { token: telemetryToken, body: { ring: 'production', records: [...labels, { requestId: 'nobody', label: '1' }] } });
+    expect(joined.status, joined.text).toBe(202);
+    expect(joined.json.labelsJoined).toBe(200);
+    expect(joined.json.warnings.join(' ')).toMatch(/1 labels matched no pending prediction/);
+
+    const m = await srv.api('GET', `${BASE}/models/classifier/monitor?ring=production&window=1h`);
+    expect(m.status, m.text).toBe(200);
+    const f = m.json.figures;
+    expect(f.requests).toBe(400);
+    expect(f.errors).toBe(8);
+    expect(f.error_rate).toBeCloseTo(8 / 400, 12);
+    expect(f.labeled).toBe(400);
+    // outputs '1' at i%4==0, labels '1' at i%8==0: every positive label was predicted positive.
+    expect(f.recall).toBe(1);
+    expect(f.precision).toBeCloseTo(50 / 100, 12);
+    expect(f.accuracy).toBeCloseTo(350 / 400, 12);
+    expect(f.latency.n).toBe(400);
+    expect(f.latency.p50).toBeGreaterThan(50);
+    expect(f.latency.p99).toBeLessThan(60);
+    expect(f.toxicity.n).toBe(400);
+    expect(Math.abs(f.toxicity.rate - 20 / 400)).toBeLessThanOrEqual(f.toxicity.rank_error);
+    expect(f.toxicity.low).toBeLessThan(0.05);
+    expect(f.toxicity.high).toBeGreaterThan(0.05);
+    // Group a holds every even i, so every predicted positive (i%4==0): selection 0.5 vs 0.
+    expect(f.fairness.dpd).toBeCloseTo(0.5, 12);
+    expect(f.tokens).toMatchObject({ input: 4000, output: 2000, per_request: 15 });
+    expect(m.json.deployment.inRing).toBe(true);
+    expect(m.json.drift.reference).toBeNull();
+  });
+
+  it('refuses bad telemetry with a 4xx that names the problem, and keeps nothing of that batch', async () => {
+    const before = (await srv.api('GET', `${BASE}/models/classifier/monitor?ring=production&window=1h`)).json.figures.requests;
+    const send = (body: unknown, token: string | undefined = telemetryToken) => srv.api('POST', `${BASE}/models/classifier/telemetry`, { token, body });
+    const good = { features: { age: 1 } };
+
+    const unknown = await srv.api('POST', `${BASE}/models/nope/telemetry`, { body: { ring: 'production', records: [good] } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.message).toMatch(/model "nope" not found/);
+
+    const inf = await srv.api('POST', `${BASE}/models/classifier/telemetry`, { token: telemetryToken, raw: `{"ring":"production","records":[{"features":{"age":1}},{"features":{"age":1e999}}]}`, headers: { 'content-type': 'application/json' } });
+    expect(inf.status).toBe(400);
+    expect(inf.text).toMatch(/records\.1\.features\.age|records\[1\]/);
+
+    const nan = await srv.api('POST', `${BASE}/models/classifier/telemetry`, { token: telemetryToken, raw: `{"ring":"production","records":[{"features":{"age":NaN}}]}`, headers: { 'content-type': 'application/json' } });
+    expect(nan.status).toBe(400);
+
+    const future = await send({ ring: 'production', records: [good, { ...good, time: new Date(Date.now() + 3_600_000).toISOString() }] });
+    expect(future.status).toBe(400);
+    expect(future.json.error.message).toMatch(/records\[1\]\.time: .* in the future/);
+
+    const old = await send({ ring: 'production', records: [{ ...good, time: '2020-01-01T00:00:00Z' }] });
+    expect(old.status).toBe(400);
+    expect(old.json.error.message).toMatch(/records\[0\]\.time: .*older than/);
+
+    const mixed = await send({ ring: 'production', records: [good, { features: { age: 'old' } }] });
+    expect(mixed.status).toBe(400);
+    expect(mixed.json.error.message).toMatch(/records\[1\]\.features\.age: a string or boolean, but records\[0\]\.features\.age is a number/);
+
+    const stored = await send({ ring: 'production', records: [{ features: { country: 3 } }] });
+    expect(stored.status).toBe(400);
+    expect(stored.json.error.message).toMatch(/records\[0\]\.features\.country: a number, but this deployment has recorded features\.country as categorical/);
+
+    const tooMany = await send({ ring: 'production', records: Array.from({ length: 10_001 }, () => good) });
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.json.error.message).toMatch(/10001 records in one batch; at most 10000/);
+
+    const badRing = await send({ ring: 'nowhere', records: [good] });
+    expect(badRing.status).toBe(404);
+
+    const orphanLabel = await send({ ring: 'production', records: [{ label: '1' }] });
+    expect(orphanLabel.status).toBe(400);
+    expect(orphanLabel.json.error.message).toMatch(/records\[0\]: a label without an output needs the requestId/);
+
+    // Scope: a telemetry token may do nothing else; a read-only token may not send.
+    expect((await srv.api('GET', `${BASE}/models/classifier`, { token: telemetryToken })).status).toBe(403);
+    const reader = await srv.api('POST', `${BASE}/tokens`, { body: { name: 'reader', scopes: ['read'] } });
+    const denied = await send({ ring: 'production', records: [good] }, reader.json.token);
+    expect(denied.status).toBe(403);
+    expect(denied.json.error.message).toMatch(/telemetry/);
+    // Narrowed to another model.
+    const other = await srv.api('POST', `${BASE}/models/errors/telemetry`, { token: telemetryToken, body: { ring: 'beta', records: [good] } });
+    expect(other.status).toBe(403);
+
+    const after = (await srv.api('GET', `${BASE}/models/classifier/monitor?ring=production&window=1h`)).json.figures.requests;
+    expect(after).toBe(before);
+  });
+
+  it('flags telemetry for a version the ring does not point at', async () => {
+    const r = await srv.api('POST', `${BASE}/models/classifier/telemetry`, { token: telemetryToken, body: { ring: 'production', version: '1.0.0', records: [{ latencyMs: 5 }, { latencyMs: 6 }] } });
+    expect(r.status, r.text).toBe(202);
+    expect(r.json.flagged).toBe(true);
+    expect(r.json.deployment).toMatchObject({ version: '1.0.0', inRing: false, flaggedPoints: 2 });
+    expect(r.json.warnings[0]).toMatch(/ring "production" does not point at classifier@1.0.0/);
+    const list = await srv.api('GET', `${BASE}/models/classifier/deployments`);
+    expect(list.json.items.map((d: { version: string }) => d.version).sort()).toEqual(['1.0.0', '1.1.0']);
+  });
+
+  it('computes drift per feature against a dataset profile, with Evidently-style default tests, within the stated bounds', async () => {
+    expect((await pushFiles(srv, 'drifter', '1.0.0', [{ path: 'model.safetensors', content: 'drifter' }])).status).toBe(201);
+    expect((await srv.api('PUT', `${BASE}/models/drifter/rings/production`, { body: { version: '1.0.0' } })).status).toBe(200);
+    // The reference: 3,000 rows profiled into the same sketches `steward profile` makes.
+    const r = rng(7);
+    const raw = { age: [[], []] as number[][], income: [[], []] as number[][], country: [new Map<string, number>(), new Map<string, number>()] };
+    const row = (shift: number, side: 0 | 1) => {
+      const age = 30 + 5 * normal(r);
+      const income = 1000 + shift + 100 * normal(r);
+      const country = r() < (side === 0 ? 0.5 : 0.52) ? 'de' : 'fr';
+      raw.age[side]!.push(age);
+      raw.income[side]!.push(income);
+      raw.country[side]!.set(country, (raw.country[side]!.get(country) ?? 0) + 1);
+      return { age, income, country };
+    };
+    const age = new KllSketch();
+    const income = new KllSketch();
+    const country = new FrequencySketch();
+    for (let i = 0; i < 3000; i++) {
+      const x = row(0, 0);
+      age.update(x.age);
+      income.update(x.income);
+      country.update(x.country);
+    }
+    const b64 = (s: { toBytes(): Uint8Array }) => Buffer.from(s.toBytes()).toString('base64');
+    expect((await srv.api('POST', `${BASE}/datasets`, { body: { name: 'census', version: '2026', sourceUri: 'https://example.com/census', license: 'CC-BY-4.0', sensitivity: 'public' } })).status).toBe(201);
+    const profile = { rows: 3000, features: { age: { kind: 'numeric', count: 3000, sketch: b64(age) }, income: { kind: 'numeric', count: 3000, sketch: b64(income) }, country: { kind: 'categorical', count: 3000, sketch: b64(country) } } };
+    const bad = await srv.api('PUT', `${BASE}/datasets/census/versions/2026/profile`, { body: { ...profile, features: { age: { kind: 'numeric', count: 1, sketch: 'AAAA' } } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/features\.age\.sketch: not a numeric sketch/);
+    const attached = await srv.api('PUT', `${BASE}/datasets/census/versions/2026/profile`, { body: profile });
+    expect(attached.status, attached.text).toBe(200);
+
+    const missing = await srv.api('POST', `${BASE}/models/drifter/deployments`, { body: { version: '1.0.0', ring: 'production', referenceDataset: 'census@missing' } });
+    expect(missing.status).toBe(404);
+    const dep = await srv.api('POST', `${BASE}/models/drifter/deployments`, { body: { version: '1.0.0', ring: 'production', referenceDataset: 'census@2026' } });
+    expect(dep.status, dep.text).toBe(201);
+    expect(dep.json.deployment).toMatchObject({ source: 'registered', reference: { kind: 'dataset', dataset: 'census@2026' } });
+
+    // Live traffic: income shifted by 2 sd, age as in the reference; sent in batches (several sketches merged).
+    for (let b = 0; b < 4; b++) {
+      const records = Array.from({ length: 1000 }, () => ({ features: row(200, 1) }));
+      expect((await srv.api('POST', `${BASE}/models/drifter/telemetry`, { body: { ring: 'production', records } })).status).toBe(202);
+    }
+    const d = await srv.api('GET', `${BASE}/models/drifter/drift?ring=production&window=1h&points=4`);
+    expect(d.status, d.text).toBe(200);
+    const by = Object.fromEntries(d.json.features.map((x: { feature: string }) => [x.feature, x]));
+    expect(d.json.reference).toMatchObject({ kind: 'dataset', rows: 3000 });
+    // More than 1,000 reference rows: Wasserstein (normed by the reference's std) for numeric, Jensen-Shannon for categorical.
+    expect(by.income).toMatchObject({ method: 'wasserstein', drifted: true, nReference: 3000, nCurrent: 4000 });
+    expect(by.age).toMatchObject({ method: 'wasserstein', nReference: 3000, nCurrent: 4000 });
+    expect(by.country).toMatchObject({ method: 'jensenshannon', drifted: false });
+    // Sketch figures agree with the exact statistic on the raw values within their stated bound.
+    for (const f of ['age', 'income'] as const) {
+      const exact = wassersteinDistanceNormed(raw[f][0]!, raw[f][1]!);
+      expect(Math.abs(by[f].statistic - exact), f).toBeLessThanOrEqual(by[f].errorBound);
+    }
+    expect(by.age.statistic).toBeLessThan(0.1);
+    expect(by.country.statistic).toBeCloseTo(jensenShannonDistance(raw.country[0], raw.country[1]), 9);
+    expect(by.income.trend).toHaveLength(4);
+    expect(d.json.share).toBeCloseTo(1 / 3, 12);
+    expect(d.json.drifted).toBe(false);
+    // A policy (or a query) may override the test and the dataset share.
+    const ks = await srv.api('GET', `${BASE}/models/drifter/drift?ring=production&window=1h&method=ks&share=0.3`);
+    expect(ks.status, ks.text).toBe(200);
+    // KS needs ordered values: the categorical feature keeps its default test.
+    expect(ks.json.features.map((x: { feature: string; method: string }) => `${x.feature}:${x.method}`)).toEqual(['age:ks', 'country:jensenshannon', 'income:ks']);
+    expect(ks.json.drifted).toBe(true);
+  });
+
+  it('fires, acts and notifies: rollback and incident from a rule in the pushed policy set, webhook delivery, promotion blocked', async () => {
+    const hook = await srv.api('POST', `${BASE}/webhooks`, { body: { url: `${receiver.url}/hook`, events: ['alert.*', 'ring.rolled_back', 'incident.opened'] } });
+    expect(hook.status, hook.text).toBe(201);
+    const slack = await srv.api('POST', `${BASE}/webhooks`, { body: { url: `${receiver.url}/slack`, events: ['alert.firing'], format: 'slack' } });
+    expect(slack.status, slack.text).toBe(201);
+    const pd = await srv.api('POST', `${BASE}/webhooks`, { body: { url: `${receiver.url}/pd`, events: ['alert.*'], format: 'pagerduty', routingKey: 'R0UT1NGKEY' } });
+    expect(pd.status, pd.text).toBe(201);
+    const bad = await srv.api('POST', `${BASE}/policy-sets`, { body: { files: [{ path: 'alerts.yaml', text: ALERTS.replace('latency.p99 > 800', 'latncy.p99 > 800') }] } });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/Unknown variable: latncy/);
+    // The alert rules beside the library's governance policies (what `steward policy push` sends).
+    const governance = fs.readFileSync(new URL('../../policy/library/governance.yaml', import.meta.url), 'utf8');
+    const pushed = await srv.api('POST', `${BASE}/policy-sets`, { body: { files: [{ path: 'alerts.yaml', text: ALERTS }, { path: 'builtin:governance.yaml', text: governance }] } });
+    expect(pushed.status, pushed.text).toBe(201);
+
+    const slow = Array.from({ length: 100 }, () => ({ latencyMs: 1500 }));
+    expect((await srv.api('POST', `${BASE}/models/classifier/telemetry`, { token: telemetryToken, body: { ring: 'production', records: slow } })).status).toBe(202);
+    await srv.running.telemetry.aggregator.flush();
+    await srv.running.alerts.evaluateAll();
+
+    const firing = await until(() => receiver.at('/hook').find((x) => JSON.parse(x.body).type === 'alert.firing'), 'alert.firing delivered');
+    const event = JSON.parse(firing.body);
+    expect(event.details).toMatchObject({ rule: 'latency-high', severity: 'critical', ring: 'production', condition: 'latency.p99 > 800', notify: true });
+    expect(event.details.figures.latency.p99).toBeGreaterThan(800);
+    await until(() => receiver.at('/hook').find((x) => JSON.parse(x.body).type === 'ring.rolled_back'), 'rollback delivered');
+    const rolled = JSON.parse(receiver.at('/hook').find((x) => JSON.parse(x.body).type === 'ring.rolled_back')!.body);
+    expect(rolled.details).toMatchObject({ from: '1.1.0', to: '1.0.0', decidedBy: { kind: 'alert-rule', rule: 'latency-high' } });
+    expect((await srv.api('GET', `${BASE}/models/classifier/rings`)).json.items.find((p: { ring: string }) => p.ring === 'production').version).toBe('1.0.0');
+    const incidents = await srv.api('GET', `${BASE}/incidents`);
+    expect(incidents.json.items[0]).toMatchObject({ severity: 'critical', status: 'open', openedBy: 'alert:latency-high' });
+
+    // Slack and PagerDuty bodies.
+    const s = await until(() => receiver.at('/slack')[0], 'slack delivery');
+    expect(JSON.parse(s.body).text).toMatch(/\[FIRING\] latency-high on default\/classifier in production\/production/);
+    const p = await until(() => receiver.at('/pd').find((x) => JSON.parse(x.body).event_action === 'trigger'), 'pagerduty trigger');
+    expect(JSON.parse(p.body)).toMatchObject({ routing_key: 'R0UT1NGKEY', event_action: 'trigger', payload: { severity: 'critical', source: 'default/classifier' } });
+
+    // The firing alert blocks promotion: a policy input, judged like any rule.
+    const ev = await srv.api('POST', `${BASE}/models/classifier/versions/1.1.0/policy/evaluate`, { body: { ring: 'production', record: false } });
+    expect(ev.status, ev.text).toBe(200);
+    const rule = ev.json.results.find((x: { ruleId: string }) => x.ruleId === 'governance.no-blocking-alerts');
+    expect(rule).toMatchObject({ status: 'fail' });
+    expect(rule.message).toMatch(/latency-high \(critical\) in production\/production/);
+
+    const alerts = await srv.api('GET', `${BASE}/alerts`);
+    const a = alerts.json.items.find((x: { rule: string }) => x.rule === 'latency-high');
+    expect(a).toMatchObject({ state: 'firing', blocksPromotion: true, version: '1.1.0' });
+    const ack = await srv.api('POST', `${BASE}/alerts/${a.id}/ack`, { body: {} });
+    expect(ack.status, ack.text).toBe(200);
+    expect(ack.json.acknowledged.by).toBe('admin');
+    expect((await srv.api('POST', `${BASE}/alerts/${a.id}/ack`, { body: {} })).status).toBe(409);
+    await until(() => receiver.at('/pd').find((x) => JSON.parse(x.body).event_action === 'acknowledge'), 'pagerduty acknowledge');
+  });
+
+  it('walks pending -> firing -> resolved -> firing (flapping), no data, and silences', async () => {
+    const send = (records: unknown[]) => srv.api('POST', `${BASE}/models/errors/telemetry`, { body: { ring: 'beta', records } });
+    const state = async (rule: string) => (await srv.api('GET', `${BASE}/alerts?all=true&model=errors`)).json.items.find((x: { rule: string }) => x.rule === rule);
+    const evaluate = async () => {
+      await srv.running.telemetry.aggregator.flush();
+      await srv.running.alerts.evaluateAll();
+    };
+    expect((await send(Array.from({ length: 10 }, () => ({ error: true })))).status).toBe(202);
+    await evaluate();
+    expect((await state('errors-pending')).state).toBe('pending');
+    expect((await state('starved')).state).toBe('nodata');
+    await new Promise((r) => setTimeout(r, 2100));
+    await evaluate();
+    const fired = await state('errors-pending');
+    expect(fired.state).toBe('firing');
+    // Its freeze action froze ring beta.
+    const criteria = await srv.api('GET', `${BASE}/rings`);
+    expect(criteria.json.items.find((c: { ring: string }) => c.ring === 'beta').frozen.by).toBe('alert:errors-pending');
+
+    // Enough good requests: resolved. Then errors again: pending (for: 2s) again.
+    expect((await send(Array.from({ length: 30 }, () => ({ latencyMs: 1 })))).status).toBe(202);
+    await evaluate();
+    expect((await state('errors-pending')).state).toBe('normal');
+    expect((await state('errors-pending')).resolvedAt).not.toBeNull();
+
+    const silence = await srv.api('POST', `${BASE}/alerts/${fired.id}/silence`, { body: { until: new Date(Date.now() + 3_600_000).toISOString(), reason: 'known flaky upstream' } });
+    expect(silence.status, silence.text).toBe(200);
+    const past = await srv.api('POST', `${BASE}/alerts/${fired.id}/silence`, { body: { until: '2020-01-01T00:00:00Z', reason: 'x' } });
+    expect(past.status).toBe(400);
+    expect((await send(Array.from({ length: 60 }, () => ({ error: true })))).status).toBe(202);
+    await evaluate();
+    expect((await state('errors-pending')).state).toBe('pending');
+
+    // Every transition is in the ledger; the silenced one is marked, and webhooks skip it.
+    const log = await srv.api('GET', `${BASE}/audit-events?action=alert.*&limit=200`);
+    expect(log.status, log.text).toBe(200);
+    const mine = log.json.items.filter((e: { details: { rule?: string } }) => e.details.rule === 'errors-pending').map((e: { action: string; details: { notify: boolean } }) => [e.action, e.details.notify]);
+    expect(mine).toEqual(expect.arrayContaining([['alert.pending', true], ['alert.firing', true], ['alert.resolved', true], ['alert.silenced', undefined], ['alert.pending', false]]));
+    await new Promise((r) => setTimeout(r, 300));
+    const delivered = receiver.at('/hook').map((x) => JSON.parse(x.body)).filter((e) => e.details.rule === 'errors-pending' && e.type === 'alert.pending');
+    expect(delivered).toHaveLength(1);
+  });
+
+  it('exports figures to Prometheus on /metrics', async () => {
+    const r = await srv.api('GET', '/metrics');
+    expect(r.status, r.text).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/text\/plain; version=0\.0\.4/);
+    expect(r.text).toMatch(/^steward_up 1$/m);
+    expect(r.text).toMatch(/^steward_model_requests\{org="default",model="classifier",version="1.1.0",ring="production",environment="production"\} \d+$/m);
+    expect(r.text).toMatch(/^steward_model_latency_ms\{.*quantile="0.99"\} [\d.]+$/m);
+    expect(r.text).toMatch(/^steward_alerts_firing\{org="default",rule="latency-high",severity="critical"\} 1$/m);
+    expect((await srv.api('GET', '/metrics', { token: null })).status).toBe(401);
+  });
+});
