@@ -1052,7 +1052,16 @@ function checkInvariants(r: OtlpResourceMetrics[]): void {
 
 describe('malformed input never escapes as anything but a StewardError', () => {
   it('random mutations and truncations of a real protobuf request', { timeout: 20_000 }, async () => {
-    const proto = ProtobufMetricsSerializer.serializeRequest(await sdkRequest({ bytes: true }))!;
+    // A real request plus hand-built kinds the SDK does not emit (summary, negative buckets, unknown fields); concatenated requests merge.
+    const proto = cat(
+      ProtobufMetricsSerializer.serializeRequest(await sdkRequest({ bytes: true }))!,
+      body(
+        metric('s', 'summary', [summaryPoint({ attrs: [kv('q', any.str('p99'))], count: 2, sum: 3, quantiles: [[0.5, 1], [0.99, 2]] })]),
+        metric('e', 'exponentialHistogram', [expPoint({ count: 3, zeroCount: 1, scale: 3, positive: [2, [1]], negative: [-4, [1]] })], [pb.varint(2, 2)]),
+        cat(pb.str(1, 'u'), pb.fixed32(99, 1), pb.msg(5, pb.msg(1, numberPoint({ int: -3 })), pb.fixed64(77, 1n))),
+      ),
+    );
+    expect(countOtlpPoints(decodeOtlpMetricsProtobuf(proto))).toBe(13);
     const rand = prng(0x5eed);
     const int = (n: number): number => Math.floor(rand() * n);
     let accepted = 0;

@@ -155,7 +155,7 @@ function uint64Big(v: unknown, field: string): bigint {
 function uint64Num(v: unknown, field: string): number {
   if (typeof v === 'number') {
     if (Number.isInteger(v) && v >= 0) {
-      if (v <= 9007199254740992) return v;
+      if (v <= 9007199254740992) return v + 0;
       return fail(`${field} ${BigInt(v)} is beyond 2^53 and cannot be represented exactly`);
     }
   } else if (typeof v === 'string' && UINT.test(v)) {
@@ -167,7 +167,7 @@ function uint64Num(v: unknown, field: string): number {
 }
 
 function uint64NumAt(v: unknown, field: string, i: number): number {
-  return typeof v === 'number' && v >= 0 && v <= 9007199254740992 && Number.isInteger(v) ? v : uint64Num(v, `${field}[${i}]`);
+  return typeof v === 'number' && v >= 0 && v <= 9007199254740992 && Number.isInteger(v) ? v + 0 : uint64Num(v, `${field}[${i}]`);
 }
 
 function optionalUint64Num(v: unknown, field: string): number {
@@ -177,11 +177,12 @@ function optionalUint64Num(v: unknown, field: string): number {
 function int64Num(v: unknown, field: string): number {
   if (typeof v === 'number') {
     if (Number.isInteger(v)) {
-      if (v <= 9007199254740992 && v >= -9007199254740992) return v;
+      // + 0 turns -0 into 0: an integer has no negative zero (protobuf cannot carry one either).
+      if (v <= 9007199254740992 && v >= -9007199254740992) return v + 0;
       return fail(`${field} ${BigInt(v)} is beyond ±2^53 and cannot be represented exactly`);
     }
   } else if (typeof v === 'string' && INT.test(v)) {
-    if (v.length < 16) return Number(v);
+    if (v.length < 16) return Number(v) + 0;
     const b = BigInt(v);
     if (b < 2n ** 63n && b >= -(2n ** 63n)) return bigintToSafeNumber(b, field, true);
   }
@@ -194,7 +195,7 @@ function int32(v: unknown, field: string, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max) {
     fail(`${field} must be an integer in [${min}, ${max}], got ${describe(v)}`);
   }
-  return n;
+  return n + 0;
 }
 
 const I32_MIN = -2147483648;

@@ -1,7 +1,8 @@
 /**
  * Hand-written protobuf wire decoder for opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest
  * (field numbers from opentelemetry-proto metrics.proto / common.proto / resource.proto).
- * It reads the body in place through indices and a DataView; the only allocations are the output itself.
+ * It reads the body in place through indices and a DataView, without per-byte allocation; repeated strings,
+ * KeyValues and timestamps come from small caches, so steady-state decoding allocates little beyond the output.
  * Exemplars, schema URLs, dropped counts, metadata and Profiling-only string-table references are skipped.
  */
 import type {
@@ -34,10 +35,10 @@ import {
 // Decoder state lives at module level: decoding is synchronous and never re-entered, and plain
 // variables are cheaper than fields of a reader object on the per-field hot path.
 const EMPTY = new Uint8Array(0);
-let buf: Uint8Array = EMPTY;
-/** The same bytes as a Buffer, for native ASCII string extraction. */
 const EMPTY_NODE = Buffer.alloc(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
+let buf: Uint8Array = EMPTY;
+/** The same bytes as a Buffer, for native ASCII string extraction. */
 let bufNode: Buffer = EMPTY_NODE;
 let view: DataView = EMPTY_VIEW;
 let pos = 0;
@@ -56,10 +57,11 @@ export function decodeOtlpMetricsProtobuf(body: Uint8Array): OtlpResourceMetrics
   } catch (e) {
     throw toStewardError(e);
   } finally {
-    // Do not keep the last request body alive.
+    // Do not keep the last request body (or a decoded value) alive.
     buf = EMPTY;
     bufNode = EMPTY_NODE;
     view = EMPTY_VIEW;
+    lastValue = null;
   }
 }
 

@@ -5,11 +5,17 @@
  * reject bad input with StewardError('bad_request') whose message starts with the location, e.g.
  * `resourceMetrics[0].scopeMetrics[1].metrics[3].histogram.dataPoints[2]: ...`.
  *
+ * The error's details are `{ path, problem }`; path '' means the request as a whole.
+ *
  * Decisions a caller should know about:
  * - Points flagged DATA_POINT_FLAGS_NO_RECORDED_VALUE (e.g. Prometheus staleness markers) carry no
  *   value by definition; they are dropped, not rejected.
  * - AnyValue bytes become their standard (padded) base64 text, as OTLP/JSON writes them.
  * - Timestamps are passed through (0n means the sender left them unset); judging them is the caller's job.
+ * - Exemplars, schema URLs, dropped-attribute counts, metric metadata and exponential histograms'
+ *   zeroThreshold are not decoded.
+ * - OTLP/JSON: lowerCamelCase keys as the spec requires, plus the proto snake_case names and enum
+ *   name strings the Collector also accepts; unknown keys are ignored.
  */
 export type OtlpAttributeValue = string | number | boolean | null | OtlpAttributeValue[] | { [k: string]: OtlpAttributeValue };
 
