@@ -248,13 +248,14 @@ class ByteCache<T> {
 
   /** Value cached for buf[start, start + n), n in 1 .. maxBytes. */
   get(start: number, n: number): T | undefined {
+    const v = view;
     const end = start + n;
     // Hash a sample (length, first, middle and last 4 bytes): O(1) per lookup; hits are verified in full.
     let h: number;
     if (n >= 4) {
-      h = Math.imul(n ^ view.getInt32(start, true), 0x9e3779b1);
-      h = Math.imul(h ^ view.getInt32(start + (n >> 1) - 2, true), 0x85ebca6b);
-      h = Math.imul(h ^ view.getInt32(end - 4, true), 0xc2b2ae35);
+      h = Math.imul(n ^ v.getInt32(start, true), 0x9e3779b1);
+      h = Math.imul(h ^ v.getInt32(start + (n >> 1) - 2, true), 0x85ebca6b);
+      h = Math.imul(h ^ v.getInt32(end - 4, true), 0xc2b2ae35);
     } else {
       h = Math.imul(n | (buf[start]! << 8) | (buf[end - 1]! << 16) | (buf[start + (n >> 1)]! << 24), 0x9e3779b1);
     }
@@ -262,14 +263,16 @@ class ByteCache<T> {
     this.slot = slot;
     if (this.lengths[slot] !== n) return undefined;
     const base = slot * this.maxBytes;
+    if (n >= 4) {
+      // Compare 4 bytes at a time; the last word overlaps the previous one instead of a byte-wise tail.
+      const bv = this.bytesView;
+      const last = n - 4;
+      for (let i = 0; i < last; i += 4) if (bv.getInt32(base + i, true) !== v.getInt32(start + i, true)) return undefined;
+      return bv.getInt32(base + last, true) === v.getInt32(start + last, true) ? this.values[slot] : undefined;
+    }
     const bytes = this.bytes;
-    const bv = this.bytesView;
-    let i = 0;
-    const n4 = n - 3;
-    while (i < n4 && bv.getInt32(base + i, true) === view.getInt32(start + i, true)) i += 4;
-    if (i < n4) return undefined;
-    while (i < n && bytes[base + i] === buf[start + i]) i++;
-    return i === n ? this.values[slot] : undefined;
+    for (let i = 0; i < n; i++) if (bytes[base + i] !== buf[start + i]) return undefined;
+    return this.values[slot];
   }
 
   /** Stores a value for the bytes of the last get(). */
