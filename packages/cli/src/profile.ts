@@ -1,7 +1,9 @@
 /**
  * `steward profile`: the same sketches the server keeps for live traffic, computed offline over a
  * dataset file (CSV, JSON Lines, Parquet), streamed: memory is bounded by the sketches, not the file.
- * A column is numeric when every non-empty value is a finite number, else categorical.
+ * A column is numeric when every non-empty value is a finite number, else categorical. CSV has no
+ * types, so there a numeric-looking string counts as a number; in JSON Lines and Parquet a string is
+ * categorical whatever it looks like. `--categorical` forces columns categorical (labels such as 0/1).
  */
 import fs from 'node:fs';
 import readline from 'node:readline';
@@ -25,7 +27,12 @@ class ColumnProfile {
   readonly categorical = new FrequencySketch();
   count = 0;
 
-  add(value: unknown): void {
+  constructor(private readonly forceCategorical: boolean) {
+    if (forceCategorical) this.numeric = null;
+  }
+
+  /** `untyped`: the value comes from CSV, where "3.5" is a number. */
+  add(value: unknown, untyped: boolean): void {
     if (value === null || value === undefined || value === '') return;
     this.count++;
     if (typeof value === 'number' || typeof value === 'bigint') {
@@ -36,7 +43,7 @@ class ColumnProfile {
         return;
       }
     }
-    if (typeof value === 'string' && this.numeric) {
+    if (typeof value === 'string' && this.numeric && untyped) {
       const n = Number(value);
       if (value.trim() !== '' && Number.isFinite(n)) {
         this.numeric.update(n);
@@ -51,6 +58,7 @@ class ColumnProfile {
 
 export interface ProfileOptions {
   columns?: string[] | undefined;
+  categorical?: string[] | undefined;
   outputColumn?: string | undefined;
   onProgress?: (rows: number) => void;
 }
@@ -61,7 +69,7 @@ export class Profiler {
 
   constructor(private readonly opts: ProfileOptions) {}
 
-  addRow(row: Record<string, unknown>, where: string): void {
+  addRow(row: Record<string, unknown>, where: string, untyped = false): void {
     this.rows++;
     for (const key of Object.keys(row)) {
       if (this.opts.columns && !this.opts.columns.includes(key) && key !== this.opts.outputColumn) continue;
@@ -69,9 +77,9 @@ export class Profiler {
       let c = this.cols.get(name);
       if (!c) {
         if (!FeatureNameSchema.safeParse(name).success) throw new CliError(`${where}: column "${key}" is not a usable feature name (letters, digits, "_", ".", "-"; starting with a letter or "_"); rename it or leave it out with --columns`, 2);
-        this.cols.set(name, (c = new ColumnProfile()));
+        this.cols.set(name, (c = new ColumnProfile(this.opts.categorical?.includes(key) ?? false)));
       }
-      c.add(row[key]);
+      c.add(row[key], untyped);
     }
     if (this.opts.onProgress && this.rows % 100_000 === 0) this.opts.onProgress(this.rows);
   }
@@ -160,7 +168,7 @@ export async function profileFile(file: string, opts: ProfileOptions): Promise<D
         if (rec.length !== header.length) throw new CliError(`${file}: record ${line} has ${rec.length} fields, the header ${header.length}`, 1);
         const row: Record<string, unknown> = {};
         header.forEach((h, i) => (row[h] = rec[i]));
-        p.addRow(row, `${file}: record ${line}`);
+        p.addRow(row, `${file}: record ${line}`, true);
       }
     } finally {
       fs.closeSync(fd);

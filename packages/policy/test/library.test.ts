@@ -89,7 +89,8 @@ const BREAKS: [string, (r: Raw) => void, ...string[]][] = [
   ['governance.not-unacceptable', (r) => (r.model.riskTier = 'unacceptable')],
   ['governance.risk-tier-assessed', (r) => (r.model.riskTier = null)],
   ['governance.semantic-version', (r) => (r.model.version = '1.0')],
-  ['governance.approvals', (r) => Object.assign(r, { origin: 'registry', promotion: { ring: 'production', requestedBy: 'alice', approvals: [{ by: 'alice', role: null, at: null }, { by: 'bob', role: 'reviewer', at: null }] } })],
+  ['governance.approvals', (r) => Object.assign(r, { origin: 'registry', promotion: { ring: 'production', requestedBy: 'alice', approvals: [{ by: 'alice', role: null, at: null }, { by: 'bob', role: 'reviewer', at: null }], blockingAlerts: [] } })],
+  ['governance.no-blocking-alerts', (r) => r.promotion.blockingAlerts.push({ rule: 'latency-p99', ring: 'production', environment: 'eu', severity: 'critical', firedAt: null })],
 ];
 
 describe('built-in policy library', () => {

@@ -53,6 +53,16 @@ describe('authorization matrix: every route x role x model owner', () => {
     // An open promotion request, for the routes that act on one.
     const pr = await srv.api('POST', `/api/v1/orgs/${ORG}/models/${FIXTURE_MODEL}/promotion-requests`, { body: { version: '1.0.0', ring: 'production', reason: 'matrix' } });
     if (pr.json?.id) ids.reviewPromotionRequest = ids.getPromotionRequest = pr.json.id;
+    // A firing alert of the fixture model, for acknowledge and silence.
+    const t = await srv.api('POST', `/api/v1/orgs/${ORG}/models/${FIXTURE_MODEL}/telemetry`, { body: { ring: FIXTURE_RING, version: '1.0.0', records: [{ latencyMs: 1 }] } });
+    expect(t.status, t.text).toBe(202);
+    const now = new Date().toISOString();
+    const org = await srv.running.deps.db.selectFrom('orgs').select('id').where('name', '=', ORG).executeTakeFirstOrThrow();
+    ids.acknowledgeAlert = ids.silenceAlert = '3f1c2a9e-0000-4000-8000-000000000001';
+    await srv.running.deps.db
+      .insertInto('alerts')
+      .values({ id: ids.acknowledgeAlert, org_id: org.id, rule_id: 'matrix', deployment_id: t.json.deployment.id, state: 'firing', severity: 'high', state_since: now, pending_since: null, fired_at: now, resolved_at: null, evaluated_at: now, figures_json: '{}', policy_set_digest: 'sha256:matrix', blocks_promotion: 0, acked_at: null, acked_by: null, silenced_until: null, silenced_by: null, silence_reason: null })
+      .execute();
   }, 120_000);
   afterAll(async () => srv?.stop());
 

@@ -129,7 +129,8 @@ export function register(program: Command, io: Io): void {
       io.out(`${d.window.from} .. ${d.window.to}  against ${d.reference ? `${d.reference.description} (${d.reference.rows} rows)` : 'no reference'}`);
       if (d.share !== null) io.out(`dataset drift: ${d.drifted ? 'YES' : 'no'} (${d.features.filter((f) => f.drifted).length} of ${d.features.length} features, share ${fmt(d.share)} vs ${d.driftShare})`);
       for (const line of table(driftRows(d))) io.out(line);
-      if (d.features.some((f) => f.drifted)) process.exitCode = 1;
+      // Scripts gate on drift: exit 1 when a feature drifted (the table is already printed).
+      if (d.features.some((f) => f.drifted)) throw new CliError('', 1);
     });
 }
 

@@ -88,15 +88,18 @@ export function register(program: Command, io: Io): void {
     .description('compute a dataset\'s drift reference offline (the sketches the server keeps) from CSV, JSON Lines or Parquet; attach it to a dataset version')
     .option('--dataset <name@version>', 'attach the profile to this registered dataset version')
     .option('--columns <a,b,...>', 'only these columns')
+    .option('--categorical <a,b,...>', 'treat these columns as categorical even when their values are numbers (class labels such as 0/1)')
     .option('--output-column <name>', 'the column holding the model\'s output/target (for output drift)')
     .option('-o, --out <file>', 'also write the profile JSON here')
     .option('--json', 'print the profile summary as JSON')
-    .action(async (file: string, opts: { dataset?: string; columns?: string; outputColumn?: string; out?: string; json?: boolean }, cmd: Command) => {
+    .action(async (file: string, opts: { dataset?: string; columns?: string; categorical?: string; outputColumn?: string; out?: string; json?: boolean }, cmd: Command) => {
       const ds = opts.dataset ? parseArg(() => parseDatasetRef(opts.dataset!, '--dataset')) : null;
       if (!fs.existsSync(file)) throw new CliError(`${file}: no such file`, 2);
-      const columns = opts.columns ? opts.columns.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
+      const list = (v: string | undefined) => (v ? v.split(',').map((c) => c.trim()).filter(Boolean) : undefined);
+      const columns = list(opts.columns);
+      const categorical = list(opts.categorical);
       const started = Date.now();
-      const profile = await profileFile(file, { columns, outputColumn: opts.outputColumn, onProgress: (rows) => io.isTTY && process.stderr.write(`\rprofiled ${rows} rows`) });
+      const profile = await profileFile(file, { columns, categorical, outputColumn: opts.outputColumn, onProgress: (rows) => io.isTTY && process.stderr.write(`\rprofiled ${rows} rows`) });
       if (io.isTTY) process.stderr.write('\n');
       DatasetProfileSchema.parse(profile);
       if (opts.out) fs.writeFileSync(opts.out, JSON.stringify(profile) + '\n');

@@ -3,7 +3,7 @@
  * role x action table obtained by asking the shipped Cedar policies. `node scripts/gen-authz-docs.js`
  * writes it; a test fails when it is stale, and the route matrix test asserts the server against it.
  */
-import { PERMISSIONS, type ModelRole, type Permission, RoleSchema, type Role } from '@steward/domain';
+import { PERMISSIONS, type ModelRole, type Permission, RoleSchema, type Role, TokenScopeSchema } from '@steward/domain';
 import type { RouteDef } from '../http/route.js';
 import { type CedarAuthorizer, cedarAuthorizer, schemaActions } from './cedar.js';
 
@@ -141,7 +141,7 @@ export function tableCell(authorizer: CedarAuthorizer, role: Role, action: Permi
   const base = {
     action,
     org: { id: 'org', name: 'org' },
-    token: { id: 'token', ci: false, scopes: ['read', 'write', 'review', 'admin'], models: null },
+    token: { id: 'token', ci: false, scopes: TokenScopeSchema.options, models: null },
   };
   const ask = (grant: ModelRole | null, resource: { model?: string; ring?: string }) =>
     authorizer.decide({ ...base, user: { id: 'user', name: 'user', role, pushesModels: grant !== null }, modelRole: grant, resource }).decision === 'allow';

@@ -7,7 +7,8 @@
 import { FrequencySketch, KllSketch } from '@steward/monitor';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { applyRetention, floorTo, GRANULARITY_MS, mergeDeltas, type DeploymentDeltas, type Granularity } from './buckets.js';
+import { floorTo, GRANULARITY_MS, mergeDeltas, type DeploymentDeltas } from './buckets.js';
+import { pruneTelemetry, type RetentionSettings } from './retention.js';
 import { emptyStats, type HistogramValue, mergeHistogram, mergeSeries, mergeStats, type SeriesValue, type WindowStats } from './series.js';
 
 export interface AggregatorDeps {
@@ -15,7 +16,7 @@ export interface AggregatorDeps {
   dbKind: 'sqlite' | 'postgres';
   now: () => Date;
   flushMs: number;
-  retentionMs: Record<Granularity, number>;
+  retention: RetentionSettings;
   /** Called after a flush that wrote something (alert evaluation follows the data). */
   onFlushed?: (deploymentIds: string[]) => void;
   log: { error(obj: object, msg: string): void };
@@ -66,8 +67,13 @@ export class TelemetryAggregator {
   start(): void {
     this.timer = setInterval(() => void this.flush().catch((err) => this.deps.log.error({ err }, 'telemetry flush failed')), this.deps.flushMs);
     this.timer.unref();
-    this.retentionTimer = setInterval(() => void applyRetention(this.deps.db, this.deps.now().getTime(), this.deps.retentionMs).catch((err) => this.deps.log.error({ err }, 'telemetry retention failed')), 60_000);
+    this.retentionTimer = setInterval(() => void this.prune().catch((err) => this.deps.log.error({ err }, 'telemetry retention failed')), 60_000);
     this.retentionTimer.unref();
+  }
+
+  /** Applies retention now (the timer does it every minute). */
+  prune(): Promise<{ buckets: number; labels: number }> {
+    return pruneTelemetry(this.deps.db, this.deps.now().getTime(), this.deps.retention);
   }
 
   /** The delta of a deployment's minute containing `timeMs`. */

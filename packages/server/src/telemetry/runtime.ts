@@ -21,7 +21,11 @@ export class Telemetry {
       dbKind: deps.dbKind,
       now: deps.now,
       flushMs: c.telemetryFlushMs,
-      retentionMs: { m: c.telemetryMinuteRetentionHours * 3_600_000, h: c.telemetryHourRetentionDays * 86_400_000, d: c.telemetryDayRetentionDays * 86_400_000 },
+      retention: {
+        buckets: { m: c.telemetryMinuteRetentionHours * 3_600_000, h: c.telemetryHourRetentionDays * 86_400_000, d: c.telemetryDayRetentionDays * 86_400_000 },
+        labelJoinMs: c.telemetryLabelJoinHours * 3_600_000,
+        pendingLabelsMax: c.telemetryPendingLabelsMax,
+      },
       onFlushed,
       log,
     });

@@ -33,7 +33,7 @@ export async function seedWorld(srv: TestServer, org = 'default'): Promise<World
   return { manifest };
 }
 
-const bodies: Record<string, (w: World) => unknown> = {
+const bodies: Record<string, (w: World, org: string) => unknown> = {
   createUser: () => ({ name: `u-${randomUUID().slice(0, 8)}`, role: 'viewer' }),
   createToken: () => ({ name: 'matrix' }),
   findMissingBlobs: () => ({ digests: [sha256(BLOB)] }),
@@ -68,6 +68,13 @@ const bodies: Record<string, (w: World) => unknown> = {
   createPromotionRequest: () => ({ version: '1.0.0', ring: FIXTURE_RING, reason: 'matrix' }),
   reviewPromotionRequest: () => ({ decision: 'request_changes', comment: 'matrix' }),
   withdrawPromotionRequest: () => ({}),
+  ingestTelemetry: () => ({ ring: FIXTURE_RING, version: '1.0.0', records: [{ features: { x: 1 } }] }),
+  registerDeployment: () => ({ version: '1.0.0', ring: FIXTURE_RING }),
+  acknowledgeAlert: () => ({}),
+  silenceAlert: () => ({ until: '2999-01-01T00:00:00Z', reason: 'matrix' }),
+  attachDatasetProfile: () => ({ rows: 1, features: {} }),
+  // OTLP/JSON naming the fixture model; no metrics, so only the authorization matters.
+  ingestOtlpMetrics: (_w, org) => ({ resourceMetrics: [{ resource: { attributes: [{ key: 'steward.model', value: { stringValue: `${org}/${FIXTURE_MODEL}` } }, { key: 'steward.ring', value: { stringValue: FIXTURE_RING } }, { key: 'steward.version', value: { stringValue: '1.0.0' } }] }, scopeMetrics: [] }] }),
 };
 
 const queries: Record<string, Record<string, string>> = {
@@ -92,6 +99,7 @@ export function fixtureFor(route: RouteDef, w: World, org: string, ids: Record<s
     entry: 'acme.models.Net',
     token: 'no-such-token',
     user: 'bystander',
+    alert: ids[route.operationId] ?? randomUUID(),
   };
   const params: Record<string, string> = {};
   for (const m of route.url.matchAll(/:(\w+)/g)) {
@@ -101,12 +109,10 @@ export function fixtureFor(route: RouteDef, w: World, org: string, ids: Record<s
   }
   const f: Fixture = { params };
   if (queries[route.operationId]) f.query = queries[route.operationId];
-  if (route.body === 'binary') f.raw = BLOB;
-  else if (route.body) {
-    const b = bodies[route.operationId];
-    if (!b) throw new Error(`${route.operationId}: no body fixture`);
-    f.body = b(w);
-  }
+  const b = bodies[route.operationId];
+  if (b) f.body = b(w, org);
+  else if (route.body === 'binary') f.raw = BLOB;
+  else if (route.body) throw new Error(`${route.operationId}: no body fixture`);
   return f;
 }
 
