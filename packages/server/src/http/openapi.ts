@@ -64,7 +64,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     if (r.body === 'binary') {
       op.requestBody = { required: true, content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } };
     } else if (r.body) {
-      op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } };
+      op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.documentedBody ?? r.body, 'input') } } };
     }
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }

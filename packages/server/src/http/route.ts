@@ -27,6 +27,8 @@ export interface RouteDef<P = any, Q = any, B = any, R = any> {
   query?: z.ZodType<Q>;
   /** 'binary' means the raw request stream is passed through (application/octet-stream). */
   body?: z.ZodType<B> | 'binary';
+  /** What the OpenAPI document shows when the route validates part of its body itself (the telemetry hot path). */
+  documentedBody?: z.ZodType;
   response: { status: number; schema: z.ZodType<R> | 'binary' | 'text'; description: string };
   /** Extra error statuses worth documenting beyond the common ones. */
   errors?: number[];

@@ -1,4 +1,4 @@
-import { StewardError, type TelemetryRecord } from '@steward/domain';
+import { checkTelemetryRecords, StewardError, type TelemetryRecord } from '@steward/domain';
 import { audit, authorize, type ServiceContext, type Tx } from './context.js';
 import { findModel } from './views.js';
 import { deploymentViews, resolveDeployment } from '../telemetry/deployments.js';
@@ -12,7 +12,8 @@ export interface IngestInput {
   ring: string;
   environment: string;
   version?: string | undefined;
-  records: TelemetryRecord[];
+  /** Checked here (checkTelemetryRecords), not by the route's zod schema: the ingest hot path. */
+  records: unknown[];
 }
 
 export interface IngestResult {
@@ -36,10 +37,12 @@ function labelText(v: string | number | boolean): string {
 export async function ingestTelemetry({ ctx, input }: { ctx: ServiceContext; input: IngestInput }): Promise<IngestResult> {
   const scope = authorize(ctx, input.org, 'telemetry.write', { model: input.model });
   const cfg = ctx.config;
-  const records = input.records;
-  if (records.length > cfg.telemetryMaxBatchRecords) {
-    throw new StewardError('payload_too_large', `records: ${records.length} records in one batch; at most ${cfg.telemetryMaxBatchRecords} (STEWARD_TELEMETRY_MAX_BATCH_RECORDS)`, { field: 'records', limit: cfg.telemetryMaxBatchRecords });
+  if (input.records.length > cfg.telemetryMaxBatchRecords) {
+    throw new StewardError('payload_too_large', `records: ${input.records.length} records in one batch; at most ${cfg.telemetryMaxBatchRecords} (STEWARD_TELEMETRY_MAX_BATCH_RECORDS)`, { field: 'records', limit: cfg.telemetryMaxBatchRecords });
   }
+  const checked = checkTelemetryRecords(input.records);
+  if (!checked.ok) throw new StewardError('validation_failed', `${checked.path}: ${checked.message}`, { issues: [{ field: checked.path, message: checked.message }] });
+  const records = checked.records;
   const nowMs = ctx.now().getTime();
   const times = checkRecords(records, nowMs, cfg.telemetryMaxFutureSeconds * 1000, cfg.telemetryMaxAgeSeconds * 1000);
   const kinds = batchKinds(records);
@@ -128,7 +131,7 @@ export function foldRecord(delta: MinuteDelta, r: TelemetryRecord, flagged: bool
   if (r.features) {
     for (const name in r.features) {
       const v = r.features[name];
-      if (v === null || v === undefined) continue;
+      if (v === null || v === undefined || name === '__proto__') continue;
       if (typeof v === 'number') delta.numeric(SERIES.feature(name)).update(v);
       else delta.categorical(SERIES.feature(name)).update(typeof v === 'string' ? v : String(v));
     }
@@ -141,7 +144,7 @@ export function foldRecord(delta: MinuteDelta, r: TelemetryRecord, flagged: bool
     addPrediction(stats, group, predicted);
     if (r.label !== undefined) addLabeled(stats, group, labelText(r.label), predicted);
   }
-  if (r.scores) for (const name in r.scores) delta.numeric(SERIES.score(name)).update(r.scores[name]!);
+  if (r.scores) for (const name in r.scores) if (name !== '__proto__') delta.numeric(SERIES.score(name)).update(r.scores[name]!);
   if (r.latencyMs !== undefined) delta.numeric(SERIES.latency).update(r.latencyMs);
   if (r.gpuMemoryMb !== undefined) delta.numeric(SERIES.gpuMemory).update(r.gpuMemoryMb);
   if (r.tokens) {
@@ -189,7 +192,7 @@ function batchKinds(records: TelemetryRecord[]): Map<string, { kind: SeriesKind;
     const r = records[i]!;
     if (r.features) for (const name in r.features) {
       const v = r.features[name];
-      if (v !== null && v !== undefined) note(SERIES.feature(name), typeof v === 'number' ? 'numeric' : 'categorical', i, `features.${name}`);
+      if (v !== null && v !== undefined && name !== '__proto__') note(SERIES.feature(name), typeof v === 'number' ? 'numeric' : 'categorical', i, `features.${name}`);
     }
     if (r.output !== undefined) note(SERIES.output, typeof r.output === 'number' ? 'numeric' : 'categorical', i, 'output');
   }

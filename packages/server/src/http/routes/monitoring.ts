@@ -17,6 +17,7 @@ import {
   RegisterDeploymentBodySchema,
   SilenceAlertBodySchema,
   StewardError,
+  TelemetryBatchEnvelopeSchema,
   TelemetryBatchSchema,
 } from '@steward/domain';
 import { defineRoute } from '../route.js';
@@ -65,7 +66,8 @@ export const monitoringRoutes = [
     description: 'Features, output, label (or a later label joined by requestId), scores, group, latency, GPU memory, tokens. The whole batch is checked first; a bad record refuses it with its index and field, and nothing of it is kept.',
     tag: 'monitoring',
     params: ModelParamsSchema,
-    body: TelemetryBatchSchema,
+    body: TelemetryBatchEnvelopeSchema,
+    documentedBody: TelemetryBatchSchema,
     response: { status: 202, schema: IngestResultSchema, description: 'Accepted; figures include it within one flush interval' },
     errors: [409, 413],
     handler: ({ ctx, input }) => ingestTelemetry({ ctx, input: { ...input.params, ...input.body } }),
