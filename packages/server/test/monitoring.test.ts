@@ -14,6 +14,7 @@ import { DB_KINDS } from './helpers/db.js';
 import { pushFiles } from './helpers/push.js';
 import { type Receiver, startReceiver, until } from './helpers/receiver.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { pruneTelemetry } from '../src/telemetry/retention.js';
 
 const BASE = '/api/v1/orgs/default';
 
@@ -455,4 +456,35 @@ describe.each(DB_KINDS)('monitoring (%s)', (kind) => {
     expect(r.text).toMatch(/^steward_alerts_firing\{org="default",rule="latency-high",severity="critical"\} 1$/m);
     expect((await srv.api('GET', '/metrics', { token: null })).status).toBe(401);
   });
+
+  it('keeps storage bounded: pending labels capped per deployment and expired after the join window, buckets past retention dropped', async () => {
+    const db = srv.running.deps.db;
+    const send = (records: unknown[]) => srv.api('POST', `${BASE}/models/errors/telemetry`, { body: { ring: 'beta', records } });
+    const t0 = Date.now() - 10 * 60_000;
+    const preds = Array.from({ length: 5 }, (_, i) => ({ requestId: `cap-${i}`, output: '1', time: new Date(t0 + i * 60_000).toISOString() }));
+    expect((await send(preds)).status).toBe(202);
+    const pending = async () => (await db.selectFrom('telemetry_pending_labels').select('request_id').where('request_id', 'like', 'cap-%').orderBy('request_id').execute()).map((r) => r.request_id);
+    expect(await pending()).toEqual(['cap-0', 'cap-1', 'cap-2', 'cap-3', 'cap-4']);
+    const far = { m: 1e12, h: 1e12, d: 1e12 };
+    // Cap 2 for the deployment's 5 (plus what earlier tests left): the newest stay.
+    const capped = await pruneTelemetry(db, Date.now(), { buckets: far, labelJoinMs: 1e12, pendingLabelsMax: 2 });
+    expect(capped.labels).toBeGreaterThanOrEqual(3);
+    expect(await pending()).toEqual(['cap-3', 'cap-4']);
+    // A label for a dropped prediction joins nothing; for a kept one it does.
+    const late = await send([{ requestId: 'cap-0', label: '1' }, { requestId: 'cap-4', label: '1' }]);
+    expect(late.json.labelsJoined).toBe(1);
+    expect(late.json.warnings.join(' ')).toMatch(/1 labels matched no pending prediction/);
+    // The join window: older than 5 minutes goes.
+    const expired = await pruneTelemetry(db, Date.now(), { buckets: far, labelJoinMs: 5 * 60_000, pendingLabelsMax: 1e9 });
+    expect(expired.labels).toBeGreaterThanOrEqual(1);
+    expect(await pending()).toEqual([]);
+    // Buckets: minute rows older than 1 ms go, hour and day rows stay.
+    const before = await db.selectFrom('telemetry_buckets').select(['granularity']).execute();
+    const dropped = await pruneTelemetry(db, Date.now() + 3 * 86_400_000, { buckets: { m: 1, h: 1e12, d: 1e12 }, labelJoinMs: 1e12, pendingLabelsMax: 1e9 });
+    const after = await db.selectFrom('telemetry_buckets').select(['granularity']).execute();
+    expect(dropped.buckets).toBe(before.filter((b) => b.granularity === 'm').length);
+    expect(after.every((b) => b.granularity !== 'm')).toBe(true);
+    expect(after.length).toBe(before.length - dropped.buckets);
+  });
+
 });
