@@ -1,4 +1,4 @@
-// Acceptance: the built-in policy library (36 CEL rules) evaluated on one governance record takes
+// Acceptance: the built-in policy library (37 CEL rules) evaluated on one governance record takes
 // a median under 200 µs. The record is a high-risk model entering production, so every rule
 // applies: 24 files with scanner results, 3 datasets, 2 evaluations, a signature. Policies are
 // linted and compiled once (as a server or `steward check` does); each timed call is one
