@@ -329,7 +329,10 @@ function valueFractionsSorted(ref: Float64Array, cur: Float64Array): [Float64Arr
   return [r, c];
 }
 
-/** Evidently's get_binned_data for numerical data (without the zero fill). */
+/**
+ * Evidently's get_binned_data for numerical data (without the zero fill). An explicit `bins`
+ * always bins by histogram, with that many equal-width bins over the combined range.
+ */
 export function binnedFractions(
   reference: ArrayLike<number>,
   current: ArrayLike<number>,
@@ -339,7 +342,7 @@ export function binnedFractions(
   const cur = sortedFinite(current, 'current');
   requireNonEmpty(ref.length, 'reference');
   requireNonEmpty(cur.length, 'current');
-  if (countUniqueSorted(ref) > HISTOGRAM_MIN_UNIQUE) {
+  if (bins !== undefined || countUniqueSorted(ref) > HISTOGRAM_MIN_UNIQUE) {
     const lo = Math.min(ref[0]!, cur[0]!);
     const hi = Math.max(ref[ref.length - 1]!, cur[cur.length - 1]!);
     const edges = histogramEdges(lo, hi, ref.length + cur.length, bins);
@@ -393,7 +396,7 @@ function jsOfFractions(pIn: ArrayLike<number>, qIn: ArrayLike<number>): number {
 
 /**
  * Population Stability Index with Evidently's binning (see the summary at the top); `bins`
- * replaces Sturges' rule with that many equal-width bins over the combined range.
+ * replaces it with that many equal-width bins over the combined range.
  */
 export function populationStabilityIndex(reference: ArrayLike<number>, current: ArrayLike<number>, bins?: number): number {
   const f = binnedFractions(reference, current, bins);
