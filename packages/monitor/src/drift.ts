@@ -517,24 +517,39 @@ function widen(p: Float64Array, eps: number): [Float64Array, Float64Array] {
   return [lo, hi];
 }
 
-/** errorBound for PSI: the zero fill of the point estimate is applied to the interval ends too. */
-function psiBound(ref: Float64Array, cur: Float64Array, epsRef: number, epsCur: number, psi: number): number {
+/**
+ * errorBound for PSI. A fraction whose interval reaches 0 may truly be 0, and Evidently then fills
+ * it with min(non-zero)/1e6 (>= 1e-6/n, the smallest non-zero fraction being 1/n) or 1e-4, so such
+ * an interval runs from 1e-6/n to at least 1e-4. Empty bins make PSI from sketches loose, honestly.
+ */
+function psiBound(
+  ref: Float64Array,
+  cur: Float64Array,
+  epsRef: number,
+  epsCur: number,
+  psi: number,
+  nRef: number,
+  nCur: number,
+): number {
   if (epsRef === 0 && epsCur === 0) return 0;
-  const fillOf = (p: Float64Array): number => {
-    let m = Infinity;
-    for (const v of p) if (v !== 0 && v < m) m = v;
-    return m <= 0.0001 ? m / 1e6 : 0.0001;
+  const ends = (p: Float64Array, eps: number, n: number): [Float64Array, Float64Array] => {
+    const lo = new Float64Array(p.length);
+    const hi = new Float64Array(p.length);
+    for (let i = 0; i < p.length; i++) {
+      const a = p[i]! - eps;
+      const b = Math.min(1, p[i]! + eps);
+      if (a <= 0) {
+        lo[i] = 1e-6 / n;
+        hi[i] = Math.max(b, 1e-4);
+      } else {
+        lo[i] = Math.max(a, 1 / n);
+        hi[i] = b;
+      }
+    }
+    return [lo, hi];
   };
-  const fr = fillOf(ref);
-  const fc = fillOf(cur);
-  const [rl, rh] = widen(ref, epsRef);
-  const [cl, ch] = widen(cur, epsCur);
-  for (let i = 0; i < rl.length; i++) {
-    rl[i] = Math.max(rl[i]!, fr);
-    rh[i] = Math.max(rh[i]!, fr);
-    cl[i] = Math.max(cl[i]!, fc);
-    ch[i] = Math.max(ch[i]!, fc);
-  }
+  const [rl, rh] = ends(ref, epsRef, nRef);
+  const [cl, ch] = ends(cur, epsCur, nCur);
   const [lo, hi] = termSumRange(psiTerm, rl, rh, cl, ch);
   return Math.max(psi - lo, hi - psi, 0);
 }
@@ -717,7 +732,7 @@ export function numericDrift(reference: KllSketch, current: KllSketch, options?:
       }
       if (method === 'psi') {
         statistic = psiOfFractions(r, c);
-        errorBound = psiBound(r, c, epsRef, epsCur, statistic);
+        errorBound = psiBound(r, c, epsRef, epsCur, statistic, nRef, nCur);
       } else {
         statistic = jsOfFractions(r, c);
         errorBound = jsBound(r, c, epsRef, epsCur, statistic);
@@ -836,7 +851,7 @@ export function categoricalDrift(reference: FrequencySketch, current: FrequencyS
     const r = Float64Array.from(c.ref, (x) => x / nRef);
     const cc = Float64Array.from(c.cur, (x) => x / nCur);
     statistic = psiOfFractions(r, cc);
-    errorBound = psiBound(r, cc, errRef / nRef, errCur / nCur, statistic);
+    errorBound = psiBound(r, cc, errRef / nRef, errCur / nCur, statistic, nRef, nCur);
   } else {
     ({ statistic, pValue, errorBound } = countTest(method, firstByCodePoint(c.keys), c.ref, c.cur, nRef, nCur, errRef, errCur));
   }

@@ -513,7 +513,8 @@ export class KllSketch {
         last = compactRuns(buf, 0, accLen, inBuf, inOff, inLen, r, out);
       }
       if (2 * pairs < size) {
-        buf[0] = last;
+        // The odd item out stays at this level, whose buffer may still be the empty placeholder.
+        (buf.length > 0 ? buf : this.grow(h, 1))[0] = last;
         this.sizes[h] = 1;
       } else {
         this.sizes[h] = 0;
