@@ -27,7 +27,7 @@ class ColumnProfile {
   readonly categorical = new FrequencySketch();
   count = 0;
 
-  constructor(private readonly forceCategorical: boolean) {
+  constructor(forceCategorical: boolean) {
     if (forceCategorical) this.numeric = null;
   }
 

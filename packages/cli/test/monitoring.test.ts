@@ -14,17 +14,8 @@ import { DB_KINDS, createTestDatabase, type TestDatabase } from '../../server/te
 import { type Receiver, startReceiver, until, verifyDelivery } from '../../server/test/helpers/receiver.js';
 import { ADMIN_TOKEN, type CliResult, type ServerProcess, json, ok, runCli, startServerProcess } from './helpers/processes.js';
 import { sparkline } from '../src/commands/monitor.js';
+import { rng } from '../../server/test/helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('sparkline', () => {
   it('scales a series onto eight bars, leaving gaps for missing points', () => {

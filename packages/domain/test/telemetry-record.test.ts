@@ -4,17 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkTelemetryRecords, isTelemetryRecord, TelemetryRecordSchema } from '../src/api-monitoring.js';
+import { rng } from '../../server/test/helpers/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const r = rng(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

@@ -15,24 +15,11 @@ import { pushFiles } from './helpers/push.js';
 import { type Receiver, startReceiver, until } from './helpers/receiver.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { pruneTelemetry } from '../src/telemetry/retention.js';
+import { normal, rng } from './helpers/random.js';
 
 const BASE = '/api/v1/orgs/default';
 
-/** A deterministic PRNG (mulberry32) for the test's synthetic traffic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function normal(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 
 class CollectReader extends MetricReader {
   constructor() {

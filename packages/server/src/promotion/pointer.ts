@@ -1,8 +1,11 @@
 /** Moving a ring pointer: the one write every promotion, direct move and rollback shares. */
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
 import type { Tx } from '../services/context.js';
 import { audit, type ServiceContext } from '../services/context.js';
 
-export async function currentPointer(trx: Tx, modelId: string, ringId: string): Promise<string | null> {
+/** The version a ring of the model points at now (its newest history entry), or null. */
+export async function currentPointer(trx: Tx | Kysely<DB>, modelId: string, ringId: string): Promise<string | null> {
   const row = await trx.selectFrom('ring_history').select('version_id').where('model_id', '=', modelId).where('ring_id', '=', ringId).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   return row?.version_id ?? null;
 }

@@ -4,6 +4,7 @@ import { type LineageRelation, type Model, type Sensitivity, StewardError, type 
 import type { DB, ModelsTable, ModelVersionsTable } from '../db/schema.js';
 import { parseJson, type Tx } from './context.js';
 import { latestScan, scanStatusView } from '../scanning/scan-view.js';
+import { currentPointer } from '../promotion/pointer.js';
 
 type Db = Kysely<DB> | Tx;
 
@@ -46,16 +47,9 @@ export async function resolveVersion(db: Db, orgId: string, model: ModelsTable, 
   }
   const ring = await db.selectFrom('rings').select('id').where('org_id', '=', orgId).where('name', '=', ref).executeTakeFirst();
   if (!ring) throw new StewardError('not_found', `"${ref}" is neither a version of ${model.name} nor a ring`);
-  const pointer = await db
-    .selectFrom('ring_history')
-    .select('version_id')
-    .where('model_id', '=', model.id)
-    .where('ring_id', '=', ring.id)
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!pointer?.version_id) throw new StewardError('not_found', `ring "${ref}" of ${model.name} points at no version`);
-  return db.selectFrom('model_versions').selectAll().where('id', '=', pointer.version_id).executeTakeFirstOrThrow();
+  const pointer = await currentPointer(db, model.id, ring.id);
+  if (!pointer) throw new StewardError('not_found', `ring "${ref}" of ${model.name} points at no version`);
+  return db.selectFrom('model_versions').selectAll().where('id', '=', pointer).executeTakeFirstOrThrow();
 }
 
 export async function versionView(db: Db, orgName: string, orgId: string, model: ModelsTable, v: ModelVersionsTable, pointers?: RingPointerRow[]): Promise<Version> {

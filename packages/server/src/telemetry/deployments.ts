@@ -87,14 +87,7 @@ export async function deploymentViews(db: Db, rows: DeploymentsTable[]): Promise
   const ringBy = new Map(rings.map((r) => [r.id, r.name]));
   const out: Deployment[] = [];
   for (const r of rows) {
-    const pointer = await db
-      .selectFrom('ring_history')
-      .select('version_id')
-      .where('model_id', '=', r.model_id)
-      .where('ring_id', '=', r.ring_id)
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const pointer = await currentPointer(db, r.model_id, r.ring_id);
     const m = modelBy.get(r.model_id);
     const ref = referenceOf(r);
     out.push({
@@ -108,7 +101,7 @@ export async function deploymentViews(db: Db, rows: DeploymentsTable[]): Promise
       createdBy: r.created_by,
       reference: ref === null ? null : ref.kind === 'dataset' ? { kind: 'dataset', dataset: ref.dataset } : ref,
       lastSeenAt: r.last_seen_at,
-      inRing: pointer?.version_id === r.version_id,
+      inRing: pointer === r.version_id,
       flaggedPoints: Number(r.flagged_points),
       lastFlag: r.last_flag,
     });
