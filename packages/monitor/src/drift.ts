@@ -55,7 +55,18 @@ export interface DriftResult {
 export interface DriftOptions {
   method?: DriftMethod;
   threshold?: number;
+  /**
+   * Numerical PSI and Jensen-Shannon only. 'evidently' (default): Evidently's binning, as the
+   * exact functions. 'reference-quantiles': `bins` bins of equal reference mass, which sketches
+   * estimate far better (no near-empty tail bins; see docs/adr/0020).
+   */
+  binning?: 'evidently' | 'reference-quantiles';
+  /** Bin count for binning 'reference-quantiles' (default 10). */
+  bins?: number;
 }
+
+/** Default bin count of the 'reference-quantiles' binning (deciles). */
+export const QUANTILE_BINS = 10;
 
 export const DEFAULT_THRESHOLDS: Readonly<Record<DriftMethod, number>> = {
   ks: 0.05,
@@ -350,6 +361,58 @@ export function binnedFractions(
   }
   const [r, c] = valueFractionsSorted(ref, cur);
   return { reference: r, current: c };
+}
+
+/**
+ * Fractions in `bins` bins cut at the reference's inverted-CDF quantiles i/bins (numpy
+ * method='inverted_cdf'): x <= e_1, e_1 < x <= e_2, ..., x > e_(bins-1).
+ */
+export function quantileBinnedFractions(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+  bins = QUANTILE_BINS,
+): { reference: Float64Array; current: Float64Array } {
+  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins must be a positive integer, got ${bins}`);
+  const ref = sortedFinite(reference, 'reference');
+  const cur = sortedFinite(current, 'current');
+  requireNonEmpty(ref.length, 'reference');
+  requireNonEmpty(cur.length, 'current');
+  const edges = new Float64Array(bins - 1);
+  for (let i = 1; i < bins; i++) edges[i - 1] = ref[Math.max(0, Math.ceil((i / bins) * ref.length) - 1)]!;
+  const fractions = (sorted: Float64Array): Float64Array => {
+    const out = new Float64Array(bins);
+    let prev = 0;
+    for (let i = 0; i < bins; i++) {
+      let next = sorted.length;
+      if (i < bins - 1) {
+        const e = edges[i]!;
+        let a = 0;
+        let b = sorted.length;
+        while (a < b) {
+          const m = (a + b) >>> 1;
+          if (sorted[m]! <= e) a = m + 1;
+          else b = m;
+        }
+        next = a;
+      }
+      out[i] = (next - prev) / sorted.length;
+      prev = next;
+    }
+    return out;
+  };
+  return { reference: fractions(ref), current: fractions(cur) };
+}
+
+/** PSI over `bins` bins of equal reference mass (Evidently's zero fill). */
+export function populationStabilityIndexQuantileBins(reference: ArrayLike<number>, current: ArrayLike<number>, bins = QUANTILE_BINS): number {
+  const f = quantileBinnedFractions(reference, current, bins);
+  return psiOfFractions(f.reference, f.current);
+}
+
+/** Jensen-Shannon distance over `bins` bins of equal reference mass. */
+export function jensenShannonDistanceQuantileBins(reference: ArrayLike<number>, current: ArrayLike<number>, bins = QUANTILE_BINS): number {
+  const f = quantileBinnedFractions(reference, current, bins);
+  return jsOfFractions(f.reference, f.current);
 }
 
 /** Evidently's zero fill for PSI: min(non-zero)/1e6 when that is <= 1e-4, else 1e-4. */
@@ -685,7 +748,11 @@ function resolveMethod(
  * - wasserstein: (eps_ref + eps_cur) x (max - min) / norm: the CDF error integrated over the range.
  *   The normalising std is exact (the sketch keeps exact moments).
  * - psi / jensenshannon: each bin's fraction is a contiguous rank range, so it also moves by at
- *   most eps; the bound is the statistic's range over those per-bin intervals.
+ *   most eps; the bound is the statistic's range over those per-bin intervals. Evidently's
+ *   equal-width bins leave near-empty tail bins that a sketch cannot resolve (its heaviest items
+ *   weigh ~1/k of the data), so on 1M values PSI/JS come out 0.01-0.05 high with bounds around 1;
+ *   `binning: 'reference-quantiles'` (equal reference mass) measured errors below 1e-3 (PSI) and
+ *   5e-3 (JS) with bounds 0.02-0.05.
  * - chisquare / z (few unique values): the same interval range on per-value counts.
  */
 export function numericDrift(reference: KllSketch, current: KllSketch, options?: DriftOptions): DriftResult {
@@ -719,7 +786,25 @@ export function numericDrift(reference: KllSketch, current: KllSketch, options?:
     case 'jensenshannon': {
       let r: Float64Array;
       let c: Float64Array;
-      if (a.values.length > HISTOGRAM_MIN_UNIQUE) {
+      if (options?.binning === 'reference-quantiles') {
+        const bins = options.bins ?? QUANTILE_BINS;
+        if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins must be a positive integer, got ${bins}`);
+        r = new Float64Array(bins);
+        c = new Float64Array(bins);
+        let prevA = 0;
+        let prevB = 0;
+        for (let i = 0; i < bins; i++) {
+          const e = i < bins - 1 ? reference.quantile((i + 1) / bins) : Infinity;
+          const wa = i < bins - 1 ? weightAtOrBelow(a, e) : nRef;
+          const wb = i < bins - 1 ? weightAtOrBelow(b, e) : nCur;
+          r[i] = (wa - prevA) / nRef;
+          c[i] = (wb - prevB) / nCur;
+          prevA = wa;
+          prevB = wb;
+        }
+      } else if (options?.binning !== undefined && options.binning !== 'evidently') {
+        throw new RangeError(`unknown binning ${String(options.binning)}`);
+      } else if (a.values.length > HISTOGRAM_MIN_UNIQUE) {
         const lo = Math.min(reference.min, current.min);
         const hi = Math.max(reference.max, current.max);
         const edges = histogramEdges(lo, hi, nRef + nCur);

@@ -16,6 +16,8 @@ interface Big {
     wassersteinNormed: number;
     psi: number;
     jensenshannon: number;
+    psiQuantiles: number;
+    jensenshannonQuantiles: number;
   }[];
 }
 const big = fixture<Big>('big.json');
@@ -80,11 +82,22 @@ describe('1M-value samples', () => {
           expect(Math.abs(psi.statistic - p.psi)).toBeLessThanOrEqual(psi.errorBound);
           const js = numericDrift(ref, cur, { method: 'jensenshannon' });
           expect(Math.abs(js.statistic - p.jensenshannon)).toBeLessThanOrEqual(js.errorBound);
+          const q = { binning: 'reference-quantiles' } as const;
+          const psiQ = numericDrift(ref, cur, { method: 'psi', ...q });
+          expect(Math.abs(psiQ.statistic - p.psiQuantiles)).toBeLessThanOrEqual(psiQ.errorBound);
+          const jsQ = numericDrift(ref, cur, { method: 'jensenshannon', ...q });
+          expect(Math.abs(jsQ.statistic - p.jensenshannonQuantiles)).toBeLessThanOrEqual(jsQ.errorBound);
+          // Equal-mass bins are what sketches estimate well: small against the 0.1 thresholds (and
+          // within 1% where the distributions are far apart).
+          expect(Math.abs(psiQ.statistic - p.psiQuantiles)).toBeLessThan(0.01 + 0.01 * p.psiQuantiles);
+          expect(Math.abs(jsQ.statistic - p.jensenshannonQuantiles)).toBeLessThan(0.02);
           // The drift decision agrees with the exact one wherever the bound leaves no doubt.
           for (const [r, exact] of [
             [w, p.wassersteinNormed],
             [psi, p.psi],
             [js, p.jensenshannon],
+            [psiQ, p.psiQuantiles],
+            [jsQ, p.jensenshannonQuantiles],
           ] as const) {
             if (Math.abs(exact - r.threshold) > r.errorBound) expect(r.drifted).toBe(exact >= r.threshold);
           }

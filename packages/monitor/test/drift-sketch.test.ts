@@ -17,7 +17,7 @@ import { expectClose, fixture } from './helpers.js';
 import { uniforms } from './prng.js';
 
 const numeric = fixture<
-  { name: string; a: number[]; b: number[]; psi: number; jensenshannon: number; wassersteinNormed: number }[]
+  { name: string; a: number[]; b: number[]; psi: number; jensenshannon: number; wassersteinNormed: number; psiQuantiles: number; jensenshannonQuantiles: number }[]
 >('numeric.json');
 const categorical = fixture<{ name: string; reference: Record<string, number>; current: Record<string, number> }[]>('categorical.json');
 
@@ -64,6 +64,10 @@ describe('numericDrift on exact sketches equals the exact statistics', () => {
       expectClose(psi.statistic, c.psi, 'psi');
       expect(psi.errorBound).toBe(0);
       expectClose(numericDrift(ref, cur, { method: 'jensenshannon' }).statistic, c.jensenshannon, 'jensenshannon');
+      const q = { binning: 'reference-quantiles' } as const;
+      expectClose(numericDrift(ref, cur, { method: 'psi', ...q }).statistic, c.psiQuantiles, 'psi, reference deciles');
+      expectClose(numericDrift(ref, cur, { method: 'jensenshannon', ...q }).statistic, c.jensenshannonQuantiles, 'js, reference deciles');
+      expect(() => numericDrift(ref, cur, { method: 'psi', binning: 'nope' as 'evidently' })).toThrow(/binning/);
       const w = numericDrift(ref, cur, { method: 'wasserstein' });
       expectClose(w.statistic, c.wassersteinNormed, 'wasserstein normed', 1e-9);
       expect(w.pValue).toBeNull();

@@ -3,7 +3,9 @@ import {
   chiSquareTest,
   jensenShannonDistance,
   jensenShannonDistanceNumeric,
+  jensenShannonDistanceQuantileBins,
   ksTest,
+  populationStabilityIndexQuantileBins,
   populationStabilityIndex,
   populationStabilityIndexCategorical,
   wassersteinDistance,
@@ -97,6 +99,9 @@ const numeric = fixture<
     wasserstein: number;
     wassersteinNormed: number;
     psiBins10: number;
+    psiQuantiles: number;
+    psiQuantiles4: number;
+    jensenshannonQuantiles: number;
   }[]
 >('numeric.json');
 
@@ -108,6 +113,9 @@ describe('numerical distances against SciPy / NumPy with Evidently binning', () 
       expectClose(jensenShannonDistanceNumeric(c.a, c.b), c.jensenshannon, 'jensenshannon');
       expectClose(wassersteinDistance(c.a, c.b), c.wasserstein, 'wasserstein');
       expectClose(wassersteinDistanceNormed(c.a, c.b), c.wassersteinNormed, 'wasserstein normed');
+      expectClose(populationStabilityIndexQuantileBins(c.a, c.b), c.psiQuantiles, 'psi, reference deciles');
+      expectClose(populationStabilityIndexQuantileBins(c.a, c.b, 4), c.psiQuantiles4, 'psi, reference quartiles');
+      expectClose(jensenShannonDistanceQuantileBins(c.a, c.b), c.jensenshannonQuantiles, 'jensenshannon, reference deciles');
     });
   }
 });
