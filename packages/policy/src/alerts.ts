@@ -104,6 +104,7 @@ export function alertEnvironment(): Environment {
 export interface AlertFileLinter {
   report(offset: number, message: string, policy?: string | null, ruleId?: string | null, severity?: 'error' | 'warning'): void;
   startOf(path: readonly (string | number)[]): number;
+  keyStart(path: readonly (string | number)[], key: string): number;
   locationOf(path: readonly (string | number)[]): SourceLocation;
   offsetIn(path: readonly (string | number)[], index: number): number;
 }
@@ -118,7 +119,7 @@ export function lintAlertFile(file: AlertFileLinter, js: unknown, ruleIds: Map<s
       const where = path.length ? `${path.join('.')}: ` : '';
       if (issue.code === 'unrecognized_keys') {
         const known = path.length === 0 ? ['alerts'] : Object.keys(AlertRuleSchema.shape);
-        for (const key of issue.keys) file.report(file.startOf([...path, key]), `${where}unknown field "${key}" (expected one of: ${known.join(', ')})`, null, id);
+        for (const key of issue.keys) file.report(file.keyStart(path, key), `${where}unknown field "${key}" (expected one of: ${known.join(', ')})`, null, id);
         continue;
       }
       const missing = issue.code === 'invalid_type' && valueAt(js, path) === undefined;

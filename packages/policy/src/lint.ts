@@ -191,6 +191,11 @@ class FileLinter {
     return { file: this.source.path, ...positionOf(this.lines, this.startOf(path)) };
   }
 
+  /** Where the key `key` of the map at `path` is written (an unknown field is reported at its key). */
+  keyStart(path: readonly (string | number)[], key: string): number {
+    return nodeStart(keyNodeAt(this.doc, path, key));
+  }
+
   /** Offset in the file of character `index` of the scalar at `path` (its start when not a scalar). */
   offsetIn(path: readonly (string | number)[], index: number): number {
     const node = nodeAt(this.doc, path);

@@ -15,6 +15,7 @@ import { pushFiles } from './helpers/push.js';
 import { type Receiver, startReceiver, until } from './helpers/receiver.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { pruneTelemetry } from '../src/telemetry/retention.js';
+import { nextState } from '../src/alerts/evaluator.js';
 import { normal, rng } from './helpers/random.js';
 
 const BASE = '/api/v1/orgs/default';
@@ -474,4 +475,30 @@ describe.each(DB_KINDS)('monitoring (%s)', (kind) => {
     expect(after.length).toBe(before.length - dropped.buckets);
   });
 
+});
+
+describe('the alert state machine (Grafana semantics for for: and no data)', () => {
+  const rule = (forSeconds: number, noData: 'nodata' | 'alerting' | 'ok' | 'keep' = 'nodata') => ({ forSeconds, noData });
+  const at = (s: number) => Date.parse('2026-12-08T00:00:00Z') + s * 1000;
+  const since = '2026-12-08T00:00:00.000Z';
+  it('fires at once without a pending period, after it with one, and resolves, clears or goes no-data', () => {
+    expect(nextState({ state: 'normal', pendingSince: null }, 'true', rule(0), at(0))).toMatchObject({ to: 'firing', action: 'alert.firing', fired: true });
+    expect(nextState({ state: 'normal', pendingSince: null }, 'true', rule(60), at(0))).toMatchObject({ to: 'pending', action: 'alert.pending' });
+    expect(nextState({ state: 'pending', pendingSince: since }, 'true', rule(60), at(59))).toMatchObject({ to: 'pending', action: null });
+    expect(nextState({ state: 'pending', pendingSince: since }, 'true', rule(60), at(60))).toMatchObject({ to: 'firing', action: 'alert.firing', fired: true });
+    expect(nextState({ state: 'firing', pendingSince: since }, 'true', rule(60), at(600))).toMatchObject({ to: 'firing', action: null });
+    expect(nextState({ state: 'firing', pendingSince: since }, 'false', rule(60), at(600))).toMatchObject({ to: 'normal', action: 'alert.resolved', resolved: true });
+    expect(nextState({ state: 'pending', pendingSince: since }, 'false', rule(60), at(30))).toMatchObject({ to: 'normal', action: 'alert.cleared' });
+    expect(nextState({ state: 'normal', pendingSince: null }, 'false', rule(0), at(0))).toMatchObject({ to: 'normal', action: null });
+    expect(nextState({ state: 'firing', pendingSince: since }, 'nodata', rule(0), at(0))).toMatchObject({ to: 'nodata', action: 'alert.nodata', resolved: true });
+    expect(nextState({ state: 'nodata', pendingSince: null }, 'nodata', rule(0), at(0))).toMatchObject({ to: 'nodata', action: null });
+    expect(nextState({ state: 'nodata', pendingSince: null }, 'false', rule(0), at(0))).toMatchObject({ to: 'normal', action: 'alert.recovered' });
+    expect(nextState({ state: 'normal', pendingSince: null }, 'error', rule(0), at(0))).toMatchObject({ to: 'error', action: 'alert.error' });
+  });
+  it('treats no data as the rule says: alerting, ok, or keep the state', () => {
+    expect(nextState({ state: 'normal', pendingSince: null }, 'nodata', rule(0, 'alerting'), at(0))).toMatchObject({ to: 'firing', fired: true });
+    expect(nextState({ state: 'firing', pendingSince: since }, 'nodata', rule(0, 'ok'), at(0))).toMatchObject({ to: 'normal', action: 'alert.resolved' });
+    expect(nextState({ state: 'firing', pendingSince: since }, 'nodata', rule(0, 'keep'), at(0))).toMatchObject({ to: 'firing', action: null });
+    expect(nextState({ state: 'pending', pendingSince: since }, 'nodata', rule(60, 'keep'), at(0))).toMatchObject({ to: 'pending', action: null });
+  });
 });
