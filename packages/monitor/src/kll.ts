@@ -143,6 +143,33 @@ function mergeRuns(a: Float64Array, ao: number, na: number, b: Float64Array, bo:
   const ie = ao + na;
   const je = bo + nb;
   let o = 0;
+  // Very uneven runs (a carry meeting a big level): gallop, so the long run is copied in
+  // stretches instead of paying an unpredictable branch per item.
+  if (na > 4 * nb || nb > 4 * na) {
+    const longA = na > nb;
+    const L = longA ? a : b;
+    const S = longA ? b : a;
+    let li = longA ? i : j;
+    const le = longA ? ie : je;
+    let si = longA ? j : i;
+    const se = longA ? je : ie;
+    while (si < se) {
+      const v = S[si]!;
+      // Items of a come first on ties: stop the long run before (a short) or after (a long) v.
+      let lo = li;
+      let hi = le;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (longA ? L[mid]! <= v : L[mid]! < v) lo = mid + 1;
+        else hi = mid;
+      }
+      while (li < lo) out[o++] = L[li++]!;
+      out[o++] = v;
+      si++;
+    }
+    while (li < le) out[o++] = L[li++]!;
+    return;
+  }
   if (i < ie && j < je) {
     let x = a[i]!;
     let y = b[j]!;
@@ -774,13 +801,20 @@ export class KllSketch {
     let p = 0;
     for (let h = 0; h < L; h++) {
       const s = sizes[h]!;
-      let prev = lo;
-      for (let i = p; i < p + s; i++) {
-        const v = all[i]!;
-        // Level 0 is unsorted; levels >= 1 must be sorted. Every item lies within [min, max].
-        if (!(v >= lo && v <= hi)) fail(`item ${i} (${v}) is not finite or lies outside [min, max]`);
-        if (v < prev && (h > 0 || level0Sorted)) fail(`level ${h} is not sorted`);
-        prev = v;
+      const end = p + s;
+      if (h > 0 || level0Sorted) {
+        // A sorted run lies within [min, max] when its ends do; !(v >= prev) also catches NaN.
+        if (s > 0 && !(all[p]! >= lo && all[end - 1]! <= hi)) {
+          fail(`level ${h} has an item that is not finite or lies outside [min, max]`);
+        }
+        for (let i = p + 1; i < end; i++) {
+          if (!(all[i]! >= all[i - 1]!)) fail(`level ${h} is not sorted (item ${i}: ${all[i]})`);
+        }
+      } else {
+        for (let i = p; i < end; i++) {
+          const v = all[i]!;
+          if (!(v >= lo && v <= hi)) fail(`item ${i} (${v}) is not finite or lies outside [min, max]`);
+        }
       }
       levels[h] = all;
       offsets[h] = p;
@@ -809,7 +843,7 @@ export class KllSketch {
   private own(): void {
     for (let h = 0; h < this.numLevels; h++) {
       const s = this.sizes[h]!;
-      const next = new Float64Array(Math.max(2 * s, 32));
+      const next = new Float64Array(Math.max(2 * s, 2 * this.k));
       const lv = this.levels[h]!;
       const o = this.offsets[h]!;
       for (let i = 0; i < s; i++) next[i] = lv[o + i]!;
@@ -821,7 +855,8 @@ export class KllSketch {
 
   private grow(h: number, need: number): Float64Array {
     const old = this.levels[h]!;
-    const next = new Float64Array(Math.max(need, old.length * 2, 32));
+    // Start at 2k: levels hover around their capacity (<= k), so most never grow again.
+    const next = new Float64Array(Math.max(need, old.length * 2, 2 * this.k));
     const s = this.sizes[h]!;
     for (let i = 0; i < s; i++) next[i] = old[i]!;
     this.levels[h] = next;

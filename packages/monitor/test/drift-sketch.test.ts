@@ -50,7 +50,7 @@ describe('defaultDriftMethod follows Evidently _get_default_stattest', () => {
 });
 
 describe('numericDrift on exact sketches equals the exact statistics', () => {
-  for (const c of numeric.filter((x) => x.a.length <= 768 && x.b.length <= 768)) {
+  for (const c of numeric.filter((x) => x.a.length <= 3 * KllSketch.DEFAULT_K && x.b.length <= 3 * KllSketch.DEFAULT_K)) {
     it(c.name, () => {
       const ref = kll(c.a);
       const cur = kll(c.b);

@@ -249,8 +249,9 @@ describe('KllSketch.fromBytes rejects malformed input with a clear error', () =>
     ['unknown flag', mutate((dv) => dv.setUint16(6, 6, true)), /unknown flags/],
     ['k too small', mutate((dv) => dv.setUint32(8, 2, true)), /k 2/],
     ['count mismatch', mutate((dv) => dv.setFloat64(16, s.count + 1, true)), /does not equal the count/],
-    ['NaN item', mutate((dv) => dv.setFloat64(itemsAt + 8, NaN, true)), /not finite/],
-    ['item above max', mutate((dv) => dv.setFloat64(itemsAt, s.max + 1, true)), /outside \[min, max\]/],
+    ['NaN item', mutate((dv) => dv.setFloat64(itemsAt + 8, NaN, true)), /NaN/],
+    ['item above max', mutate((dv) => dv.setFloat64(itemsAt + 8 * (s.retained - 1), s.max + 1, true)), /outside \[min, max\]/],
+    ['item below min', mutate((dv) => dv.setFloat64(itemsAt, s.min - 1, true)), /outside \[min, max\]/],
     ['unsorted level', mutate((dv) => {
       const last = itemsAt + 8 * (s.retained - 1);
       dv.setFloat64(last, s.min, true);
@@ -271,8 +272,8 @@ describe('KllSketch.fromBytes rejects malformed input with a clear error', () =>
 describe('KllSketch capacity', () => {
   it('a full default sketch holds at most kllCapacity items; bytes = 64 + 8 ceil(L/2) + 8 items', () => {
     const s = sketchOf(sample(4, 300_000, 'inverse'));
-    expect(s.retained).toBeLessThanOrEqual(kllCapacity(256, s.levelCount));
+    expect(s.retained).toBeLessThanOrEqual(kllCapacity(KllSketch.DEFAULT_K, s.levelCount));
     expect(s.toBytes().length).toBe(KllSketch.serializedBytes(s.levelCount, s.retained));
-    expect(kllCapacity(256, 12)).toBeLessThan(800);
+    expect(kllCapacity(KllSketch.DEFAULT_K, 12)).toBeLessThan(800);
   });
 });
