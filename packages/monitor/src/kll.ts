@@ -122,6 +122,8 @@ function sortRange(a: Float64Array, lo: number, hi: number): void {
 }
 
 const EMPTY = new Float64Array(0);
+/** 4^h: the squared weight a compaction at level h adds to sum(w^2). */
+const POW4 = Float64Array.from({ length: MAX_LEVELS + 1 }, (_, h) => Math.pow(4, h));
 /** updateMany sketches inputs of this many values or more in blocks of this size (see there). */
 const BLOCK = 65536;
 
@@ -156,8 +158,14 @@ function mergeRuns(a: Float64Array, ao: number, na: number, b: Float64Array, bo:
     while (si < se) {
       const v = S[si]!;
       // Items of a come first on ties: stop the long run before (a short) or after (a long) v.
+      // Exponential search from the current position, then binary search within the last step.
+      let step = 1;
       let lo = li;
-      let hi = le;
+      while (li + step <= le && (longA ? L[li + step - 1]! <= v : L[li + step - 1]! < v)) {
+        lo = li + step;
+        step *= 2;
+      }
+      let hi = Math.min(li + step, le);
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         if (longA ? L[mid]! <= v : L[mid]! < v) lo = mid + 1;
@@ -547,8 +555,7 @@ export class KllSketch {
         this.sizes[h] = 0;
       }
       this.total -= pairs;
-      const w = Math.pow(2, h);
-      this.w2 += w * w;
+      this.w2 += POW4[h]!;
       carry = out;
       carryLen = pairs;
     }
@@ -776,11 +783,13 @@ export class KllSketch {
     const sizes: number[] = new Array<number>(L);
     let sumSizes = 0;
     let weight = 0;
+    let w = 1;
     for (let h = 0; h < L; h++) {
       const s = dv.getUint32(HEADER_BYTES + 4 * h, true);
       sizes[h] = s;
       sumSizes += s;
-      weight += s * Math.pow(2, h);
+      weight += s * w;
+      w *= 2;
     }
     if (sumSizes !== items) fail(`level sizes add up to ${sumSizes}, the header says ${items} items`);
     if (weight !== n) fail(`retained weight ${weight} does not equal the count ${n}`);
@@ -807,8 +816,11 @@ export class KllSketch {
         if (s > 0 && !(all[p]! >= lo && all[end - 1]! <= hi)) {
           fail(`level ${h} has an item that is not finite or lies outside [min, max]`);
         }
+        let prev = s > 0 ? all[p]! : 0;
         for (let i = p + 1; i < end; i++) {
-          if (!(all[i]! >= all[i - 1]!)) fail(`level ${h} is not sorted (item ${i}: ${all[i]})`);
+          const v = all[i]!;
+          if (!(v >= prev)) fail(`level ${h} is not sorted (item ${i}: ${v})`);
+          prev = v;
         }
       } else {
         for (let i = p; i < end; i++) {
