@@ -127,6 +127,13 @@ describe.each(DB_KINDS)('steward monitoring verbs (%s)', (kind) => {
     expect(future.code).toBe(1);
     expect(future.stderr).toMatch(/future\.jsonl: line 2 \(records\[1\]\)\.time: 2999-01-01T00:00:00Z is more than 300 s in the future/);
 
+    const samples = ok(await cli(['telemetry', 'samples', 'default/scorer@production']));
+    const kept = samples.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(kept).toHaveLength(200);
+    expect(samples.stderr).toMatch(/200 of 2500 records of default\/scorer@1\.0\.0 in production\/production/);
+    expect(kept.every((x: { requestId: string; features: object }) => /^q\d+$/.test(x.requestId) && typeof x.features === 'object')).toBe(true);
+    // A uniform sample of the 2,500, not the first 200.
+    expect(kept.some((x: { requestId: string }) => Number(x.requestId.slice(1)) >= 1000)).toBe(true);
     const m = json(ok(await cli(['monitor', 'default/scorer@production', '--json'])));
     expect(m.figures.requests).toBe(2500);
     expect(m.figures.labeled).toBe(2500);

@@ -166,6 +166,12 @@ export const OtlpIngestResultSchema = z.object({
   partialSuccess: z.object({ rejectedDataPoints: z.number().int().optional(), errorMessage: z.string().optional() }).optional(),
 });
 
+export const TelemetrySamplesSchema = z.object({
+  deployment: DeploymentSchema,
+  seen: z.number().int().describe('Records the reservoir has sampled from'),
+  items: z.array(z.object({ at: IsoDateSchema, record: z.record(z.string(), z.unknown()) })),
+});
+
 export const MonitorQuerySchema = z.object({
   ring: RingNameSchema.optional(),
   environment: EnvironmentNameSchema.optional(),

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { DatasetProfileSchema, EnvironmentNameSchema, IngestResultSchema, RingNameSchema, SemverSchema, TelemetryRecordSchema, parseDatasetRef, parseModelRef, type TelemetryRecord } from '@steward/domain';
+import { DatasetProfileSchema, EnvironmentNameSchema, IngestResultSchema, RingNameSchema, SemverSchema, TelemetryRecordSchema, TelemetrySamplesSchema, parseDatasetRef, parseModelRef, type TelemetryRecord } from '@steward/domain';
 import { enc } from '../client.js';
 import { connect, parseArg } from '../command.js';
 import { CliError } from '../errors.js';
@@ -81,6 +81,24 @@ export function register(program: Command, io: Io): void {
       if (opts.json) return printJson(io, { sent, labelsJoined: joined, warnings: [...warnings] });
       io.out(`sent ${sent} records${joined ? ` (${joined} labels joined to earlier predictions)` : ''} to ${opts.model} in ${opts.ring}/${opts.env}`);
       for (const w of warnings) io.err(`warning: ${w}`);
+    });
+
+  telemetry
+    .command('samples <model[@ring]>')
+    .description('the raw records a deployment kept: a uniform sample of all it received (at most STEWARD_TELEMETRY_SAMPLE_SIZE), as JSON Lines')
+    .option('--env <environment>', 'environment')
+    .option('--version <semver>', 'the version (default: the one the ring points at)')
+    .action(async (ref: string, opts: { env?: string; version?: string }, cmd: Command) => {
+      const at = ref.lastIndexOf('@');
+      const m = parseArg(() => parseModelRef(at > 0 ? ref.slice(0, at) : ref));
+      const q = new URLSearchParams();
+      if (at > 0) q.set('ring', checked(RingNameSchema, ref.slice(at + 1), 'ring'));
+      if (opts.env) q.set('environment', checked(EnvironmentNameSchema, opts.env, '--env'));
+      if (opts.version) q.set('version', checked(SemverSchema, opts.version, '--version'));
+      const { client } = connect(cmd, io);
+      const r = await client.json('GET', `/api/v1/orgs/${enc(m.org)}/models/${enc(m.model)}/telemetry/samples?${q}`, TelemetrySamplesSchema);
+      io.err(`${r.items.length} of ${r.seen} records of ${r.deployment.model}@${r.deployment.version} in ${r.deployment.ring}/${r.deployment.environment}`);
+      for (const s of r.items) io.out(JSON.stringify({ at: s.at, ...s.record }));
     });
 
   program

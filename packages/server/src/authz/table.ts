@@ -118,6 +118,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAuthz> = {
   listDeployments: { action: 'model.read', on: 'model' },
   getMonitorSummary: { action: 'model.read', on: 'model' },
   getDrift: { action: 'model.read', on: 'model' },
+  listTelemetrySamples: { action: 'model.read', on: 'model' },
   listAlerts: { action: 'model.read', on: 'org', note: 'alerts of models the user may read' },
   acknowledgeAlert: { action: 'alert.manage', on: 'model', pre: 'org.read', note: 'the alert\'s model' },
   silenceAlert: { action: 'alert.manage', on: 'model', pre: 'org.read', note: 'the alert\'s model' },

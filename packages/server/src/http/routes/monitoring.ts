@@ -18,6 +18,7 @@ import {
   SilenceAlertBodySchema,
   StewardError,
   TelemetryBatchEnvelopeSchema,
+  TelemetrySamplesSchema,
   TelemetryBatchSchema,
 } from '@steward/domain';
 import { defineRoute } from '../route.js';
@@ -33,6 +34,7 @@ import { silenceAlert } from '../../services/silence-alert.js';
 import { listIncidents } from '../../services/list-incidents.js';
 import { attachDatasetProfile } from '../../services/attach-dataset-profile.js';
 import { renderMetrics } from '../../services/render-metrics.js';
+import { listTelemetrySamples } from '../../services/list-telemetry-samples.js';
 
 const DriftQuerySchema = MonitorQuerySchema.extend({
   method: z.enum(['ks', 'chisquare', 'z', 'psi', 'wasserstein', 'jensenshannon']).optional().describe('Override the default test by type and size'),
@@ -130,6 +132,17 @@ export const monitoringRoutes = [
     query: MonitorQuerySchema,
     response: { status: 200, schema: MonitorSummarySchema, description: 'The summary' },
     handler: ({ ctx, input }) => getMonitorSummary({ ctx, input: { ...input.params, ...input.query } }),
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/v1/orgs/:org/models/:model/telemetry/samples',
+    operationId: 'listTelemetrySamples',
+    summary: 'The deployment\'s reservoir of raw records (a uniform sample, capped), oldest first',
+    tag: 'monitoring',
+    params: ModelParamsSchema,
+    query: MonitorQuerySchema.pick({ ring: true, environment: true, version: true }),
+    response: { status: 200, schema: TelemetrySamplesSchema, description: 'The sample' },
+    handler: ({ ctx, input }) => listTelemetrySamples({ ctx, input: { ...input.params, ...input.query } }),
   }),
   defineRoute({
     method: 'GET',
