@@ -261,9 +261,10 @@ export interface WeightedCdf {
 
 export class KllSketch {
   /**
-   * See docs/adr/0020. 256: a full sketch retains at most kllCapacity(256, L) items (~780, 6.3 KB)
-   * and fromBytes+merge of one costs a few microseconds, inside the server's 60 ms for 4,000 of
-   * them; on 1M-value streams the KS statistic of two sketches lands within 0.01 of the exact one.
+   * 256, the trade-off in docs/adr/0020. A full sketch holds 768 items (6.2 KB) up to 11 levels.
+   * On 1M-value samples the KS statistic of two sketches lands within 0.0066 of the exact one
+   * (bound 0.012-0.014), against 0.0088 at k=192. Merge cost grows with k: 4,000
+   * fromBytes+merge measured 51-58 ms on a quiet 2-core VM.
    */
   static readonly DEFAULT_K: number = 256;
 
