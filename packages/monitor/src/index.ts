@@ -1,4 +1,4 @@
-export { KllSketch, weightAtOrBelow, weightBelow, type WeightedCdf } from './kll.js';
+export { KllSketch, kllCapacity, weightAtOrBelow, weightBelow, type WeightedCdf } from './kll.js';
 export { FrequencySketch, compareCodePoints } from './frequency.js';
 export {
   type DriftMethod,
