@@ -155,6 +155,14 @@ describe('KllSketch accuracy, merge and serialization (200k values, k=64 to forc
     for (let q = 0; q <= 1; q += 0.05) expect(acc.quantile(q)).toBe(whole.quantile(q));
   });
 
+  it('merges sketches of another k (the result keeps its own k and a valid bound)', () => {
+    const big = sketchOf(a, 256);
+    big.merge(sketchOf(b, k));
+    expect(big.k).toBe(256);
+    checkRanks(big, sortedUnion);
+    expect(KllSketch.fromBytes(big.toBytes()).count).toBe(union.length);
+  });
+
   it('self-merge doubles the counts', () => {
     const s = sketchOf(a.subarray(0, 1000), k);
     const r = s.rank(0);
