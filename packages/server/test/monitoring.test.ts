@@ -311,13 +311,21 @@ describe.each(DB_KINDS)('monitoring (%s)', (kind) => {
       const records = Array.from({ length: 1000 }, () => ({ features: row(200, 1) }));
       expect((await srv.api('POST', `${BASE}/models/drifter/telemetry`, { body: { ring: 'production', records } })).status).toBe(202);
     }
+    // Ten rows from a country the reference never saw.
+    const novel = Array.from({ length: 10 }, () => {
+      const x = row(200, 1);
+      raw.country[1]!.set(x.country, raw.country[1]!.get(x.country)! - 1);
+      raw.country[1]!.set('it', (raw.country[1]!.get('it') ?? 0) + 1);
+      return { features: { ...x, country: 'it' } };
+    });
+    expect((await srv.api('POST', `${BASE}/models/drifter/telemetry`, { body: { ring: 'production', records: novel } })).status).toBe(202);
     const d = await srv.api('GET', `${BASE}/models/drifter/drift?ring=production&window=1h&points=4`);
     expect(d.status, d.text).toBe(200);
     const by = Object.fromEntries(d.json.features.map((x: { feature: string }) => [x.feature, x]));
     expect(d.json.reference).toMatchObject({ kind: 'dataset', rows: 3000 });
     // More than 1,000 reference rows: Wasserstein (normed by the reference's std) for numeric, Jensen-Shannon for categorical.
-    expect(by.income).toMatchObject({ method: 'wasserstein', drifted: true, nReference: 3000, nCurrent: 4000 });
-    expect(by.age).toMatchObject({ method: 'wasserstein', nReference: 3000, nCurrent: 4000 });
+    expect(by.income).toMatchObject({ method: 'wasserstein', drifted: true, nReference: 3000, nCurrent: 4010 });
+    expect(by.age).toMatchObject({ method: 'wasserstein', nReference: 3000, nCurrent: 4010 });
     expect(by.country).toMatchObject({ method: 'jensenshannon', drifted: false });
     // Sketch figures agree with the exact statistic on the raw values within their stated bound.
     for (const f of ['age', 'income'] as const) {
@@ -335,6 +343,10 @@ describe.each(DB_KINDS)('monitoring (%s)', (kind) => {
     // KS needs ordered values: the categorical feature keeps its default test.
     expect(ks.json.features.map((x: { feature: string; method: string }) => `${x.feature}:${x.method}`)).toEqual(['age:ks', 'country:jensenshannon', 'income:ks']);
     expect(ks.json.drifted).toBe(true);
+    // Chi-square with a category only the current window has: an infinite statistic (null in JSON), drifted.
+    const chi = await srv.api('GET', `${BASE}/models/drifter/drift?ring=production&window=1h&method=chisquare`);
+    expect(chi.status, chi.text).toBe(200);
+    expect(chi.json.features.find((x: { feature: string }) => x.feature === 'country')).toMatchObject({ method: 'chisquare', statistic: null, pValue: 0, drifted: true });
   });
 
   it('fires, acts and notifies: rollback and incident from a rule in the pushed policy set, webhook delivery, promotion blocked', async () => {
@@ -466,7 +478,8 @@ describe.each(DB_KINDS)('monitoring (%s)', (kind) => {
     const expired = await pruneTelemetry(db, Date.now(), { buckets: far, labelJoinMs: 5 * 60_000, pendingLabelsMax: 1e9 });
     expect(expired.labels).toBeGreaterThanOrEqual(1);
     expect(await pending()).toEqual([]);
-    // Buckets: minute rows older than 1 ms go, hour and day rows stay.
+    // Buckets: minute rows older than 1 ms go, hour and day rows stay (everything accepted is flushed first).
+    await srv.running.telemetry.aggregator.flush();
     const before = await db.selectFrom('telemetry_buckets').select(['granularity']).execute();
     const dropped = await pruneTelemetry(db, Date.now() + 3 * 86_400_000, { buckets: { m: 1, h: 1e12, d: 1e12 }, labelJoinMs: 1e12, pendingLabelsMax: 1e9 });
     const after = await db.selectFrom('telemetry_buckets').select(['granularity']).execute();

@@ -48,9 +48,17 @@ function windowQuery(opts: { env?: string; version?: string; window?: string; si
   return q;
 }
 
+type DriftFeature = DriftReport['features'][number];
+
+function driftRow(name: string, f: DriftFeature): string[] {
+  const stat = f.statistic === null ? 'inf' : fmt(f.statistic, 4);
+  const bound = f.errorBound === null ? '±inf' : f.errorBound > 0 ? `±${fmt(f.errorBound, 2)}` : 'exact';
+  return [name, f.kind, f.method, stat, f.pValue === null ? '-' : fmt(f.pValue, 3), fmt(f.threshold, 3), f.drifted ? 'DRIFT' : 'ok', `${f.nReference}/${f.nCurrent}`, bound, sparkline(f.trend)];
+}
+
 export function driftRows(d: DriftReport): string[][] {
-  const rows = d.features.map((f) => [f.feature, f.kind, f.method, fmt(f.statistic, 4), f.pValue === null ? '-' : fmt(f.pValue, 3), fmt(f.threshold, 3), f.drifted ? 'DRIFT' : 'ok', `${f.nReference}/${f.nCurrent}`, f.errorBound > 0 ? `±${fmt(f.errorBound, 2)}` : 'exact', sparkline(f.trend)]);
-  if (d.output) rows.push(['(output)', d.output.kind, d.output.method, fmt(d.output.statistic, 4), d.output.pValue === null ? '-' : fmt(d.output.pValue, 3), fmt(d.output.threshold, 3), d.output.drifted ? 'DRIFT' : 'ok', `${d.output.nReference}/${d.output.nCurrent}`, d.output.errorBound > 0 ? `±${fmt(d.output.errorBound, 2)}` : 'exact', sparkline(d.output.trend)]);
+  const rows = d.features.map((f) => driftRow(f.feature, f));
+  if (d.output) rows.push(driftRow('(output)', d.output));
   return [['FEATURE', 'KIND', 'TEST', 'STAT', 'P', 'THRESH', 'DRIFT', 'N REF/CUR', 'BOUND', 'TREND'], ...rows];
 }
 

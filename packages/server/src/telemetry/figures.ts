@@ -183,11 +183,12 @@ function driftFeature(feature: string, ref: SeriesValue, cur: SeriesValue, overr
     feature,
     kind: cur.kind === 'numeric' ? 'numeric' : 'categorical',
     method: r.method,
-    statistic: r.statistic,
+    // JSON has no Infinity: an infinite statistic or bound is null (the decision stands).
+    statistic: Number.isFinite(r.statistic) ? r.statistic : null,
     pValue: r.pValue,
     threshold: r.threshold,
     drifted: r.drifted,
-    errorBound: r.errorBound,
+    errorBound: Number.isFinite(r.errorBound) ? r.errorBound : null,
     nReference: r.nReference,
     nCurrent: r.nCurrent,
     trend: [],
@@ -222,13 +223,13 @@ export function computeDrift(reference: Map<string, SeriesValue>, current: Map<s
 export function driftFigures(d: ReturnType<typeof computeDrift>): Record<string, unknown> | null {
   if (d.share === null) return null;
   const features: Record<string, unknown> = {};
-  for (const f of d.features) features[f.feature] = { statistic: f.statistic, p_value: f.pValue ?? -1, drifted: f.drifted, method: f.method, error_bound: f.errorBound };
+  for (const f of d.features) features[f.feature] = { statistic: f.statistic ?? Infinity, p_value: f.pValue ?? -1, drifted: f.drifted, method: f.method, error_bound: f.errorBound ?? Infinity };
   return {
     share: d.share,
     count: d.features.filter((f) => f.drifted).length,
     total: d.features.length,
     drifted: d.drifted,
     features,
-    ...(d.output ? { output: { statistic: d.output.statistic, drifted: d.output.drifted, method: d.output.method } } : {}),
+    ...(d.output ? { output: { statistic: d.output.statistic ?? Infinity, drifted: d.output.drifted, method: d.output.method } } : {}),
   };
 }

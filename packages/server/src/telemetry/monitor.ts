@@ -90,7 +90,7 @@ export async function computeTrend(db: Kysely<DB>, deployment: DeploymentsTable,
         const options = driftOptions(cur.kind === 'numeric' ? 'numeric' : 'categorical', overrides);
         const r = cur.kind === 'numeric' && refSeries.kind === 'numeric' && cur.sketch.count > 0 ? numericDrift(refSeries.sketch, cur.sketch, options) : cur.kind === 'categorical' && refSeries.kind === 'categorical' && cur.sketch.count > 0 ? categoricalDrift(refSeries.sketch, cur.sketch, options) : null;
         if (r) {
-          stat = r.statistic;
+          stat = Number.isFinite(r.statistic) ? r.statistic : null;
           total++;
           if (r.drifted) drifted++;
         }
