@@ -652,7 +652,10 @@ describe('OTLP protobuf rejections name the location', () => {
     expectRejected(() => decodeOtlpMetricsProtobuf(h({ max: Infinity })), `${M0}.histogram.dataPoints[0]`, `max is Infinity${suffix}`);
     expectRejected(() => decodeOtlpMetricsProtobuf(body(metric('e', 'exponentialHistogram', [expPoint({ count: 0, sum: NaN })]))), `${M0}.exponentialHistogram.dataPoints[0]`, `sum is NaN${suffix}`);
     expectRejected(() => decodeOtlpMetricsProtobuf(body(metric('s', 'summary', [summaryPoint({ sum: Infinity })]))), `${M0}.summary.dataPoints[0]`, `sum is Infinity${suffix}`);
-    expectRejected(() => decodeOtlpMetricsProtobuf(body(metric('s', 'summary', [summaryPoint({ quantiles: [[0.5, NaN]] })]))), `${M0}.summary.dataPoints[0]`, `quantileValues[0].value is NaN${suffix}`);
+    // Except NaN quantiles of a summary (Prometheus' empty window): dropped; infinite ones are still refused.
+    const emptyWindow = decodeOtlpMetricsProtobuf(body(metric('s', 'summary', [summaryPoint({ quantiles: [[0.5, NaN], [0.9, 2]] })])));
+    expect(emptyWindow[0]!.scopes[0]!.metrics[0]!.points[0]!.summary!.quantiles).toEqual([{ quantile: 0.9, value: 2 }]);
+    expectRejected(() => decodeOtlpMetricsProtobuf(body(metric('s', 'summary', [summaryPoint({ quantiles: [[0.5, Infinity]] })]))), `${M0}.summary.dataPoints[0]`, `quantileValues[0].value is Infinity${suffix}`);
     expectRejected(
       () => decodeOtlpMetricsProtobuf(body(metric('m', 'gauge', [numberPoint({ attrs: [kv('d', any.double(NaN))], double: 1 })]))),
       `${M0}.gauge.dataPoints[0].attributes[0].value`,

@@ -137,6 +137,9 @@ export function checkExponentialHistogram(h: OtlpExponentialHistogram): void {
 
 export function checkSummary(s: OtlpSummary): void {
   checkFinite(s.sum, 'sum');
+  // A Prometheus summary with no observations in its window reports NaN quantiles (a Collector
+  // scraping one forwards them): those quantiles are dropped, not the whole request refused.
+  if (s.quantiles.some((e) => Number.isNaN(e.value))) s.quantiles = s.quantiles.filter((e) => !Number.isNaN(e.value));
   const q = s.quantiles;
   for (let i = 0; i < q.length; i++) {
     const e = q[i]!;
