@@ -52,6 +52,7 @@ export const AlertRuleSchema = z
         method: z.enum(['ks', 'chisquare', 'z', 'psi', 'wasserstein', 'jensenshannon']).optional().describe('Instead of the default test by type and sample size'),
         threshold: z.number().positive().optional().describe('p-value below which (tests) or distance from which (psi, wasserstein, jensenshannon) a feature drifted'),
         share: z.number().min(0).max(1).optional().describe('Share of drifted features from which the dataset drifted (default 0.5)'),
+        binning: z.enum(['evidently', 'reference-quantiles']).optional().describe('Numeric PSI and Jensen-Shannon: Evidently\'s equal-width bins, or bins of equal reference mass'),
       })
       .strict()
       .optional(),

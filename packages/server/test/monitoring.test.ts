@@ -343,6 +343,13 @@ describe.each(DB_KINDS)('monitoring (%s)', (kind) => {
     // KS needs ordered values: the categorical feature keeps its default test.
     expect(ks.json.features.map((x: { feature: string; method: string }) => `${x.feature}:${x.method}`)).toEqual(['age:ks', 'country:jensenshannon', 'income:ks']);
     expect(ks.json.drifted).toBe(true);
+    // PSI over bins of equal reference mass: the shifted feature far past 0.1, the other near 0.
+    const psi = await srv.api('GET', `${BASE}/models/drifter/drift?ring=production&window=1h&method=psi&binning=reference-quantiles`);
+    expect(psi.status, psi.text).toBe(200);
+    const byPsi = Object.fromEntries(psi.json.features.map((x: { feature: string }) => [x.feature, x]));
+    expect(byPsi.income).toMatchObject({ method: 'psi', drifted: true });
+    expect(byPsi.age.statistic).toBeLessThan(0.05);
+    expect(byPsi.income.statistic).toBeGreaterThan(1);
     // Chi-square with a category only the current window has: an infinite statistic (null in JSON), drifted.
     const chi = await srv.api('GET', `${BASE}/models/drifter/drift?ring=production&window=1h&method=chisquare`);
     expect(chi.status, chi.text).toBe(200);

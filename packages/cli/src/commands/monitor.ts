@@ -118,13 +118,18 @@ export function register(program: Command, io: Io): void {
     .option('--method <test>', 'override the default test: ks, chisquare, z, psi, wasserstein, jensenshannon')
     .option('--threshold <x>', 'override the test\'s threshold')
     .option('--share <x>', 'share of drifted features from which the dataset drifted (default 0.5)')
+    .option('--binning <how>', 'numeric PSI and Jensen-Shannon: evidently (equal-width, default) or reference-quantiles')
     .option('--json', 'machine-readable output')
-    .action(async (ref: string, opts: { ring?: string; env?: string; version?: string; since?: string; until?: string; window?: string; method?: string; threshold?: string; share?: string; json?: boolean }, cmd: Command) => {
+    .action(async (ref: string, opts: { ring?: string; env?: string; version?: string; since?: string; until?: string; window?: string; method?: string; threshold?: string; share?: string; binning?: string; json?: boolean }, cmd: Command) => {
       const t = target(ref);
       const q = windowQuery(opts.since ? { ...opts, window: undefined } : opts, opts.ring ?? t.ring);
       if (opts.method) {
         if (!['ks', 'chisquare', 'z', 'psi', 'wasserstein', 'jensenshannon'].includes(opts.method)) throw new CliError(`--method: "${opts.method}" is not one of ks, chisquare, z, psi, wasserstein, jensenshannon`, 2);
         q.set('method', opts.method);
+      }
+      if (opts.binning) {
+        if (!['evidently', 'reference-quantiles'].includes(opts.binning)) throw new CliError(`--binning: "${opts.binning}" is not evidently or reference-quantiles`, 2);
+        q.set('binning', opts.binning);
       }
       for (const [k, v] of [['threshold', opts.threshold], ['share', opts.share]] as const) {
         if (v === undefined) continue;

@@ -32,6 +32,8 @@ export interface DriftOverrides {
   method?: DriftMethod | undefined;
   threshold?: number | undefined;
   share?: number | undefined;
+  /** Numeric PSI and Jensen-Shannon: Evidently's equal-width bins (default) or bins of equal reference mass, which sketches estimate far better. */
+  binning?: 'evidently' | 'reference-quantiles' | undefined;
 }
 
 export const DEFAULT_DRIFT_SHARE = 0.5;
@@ -157,10 +159,11 @@ const NUMERIC_ONLY: ReadonlySet<DriftMethod> = new Set(['ks', 'wasserstein']);
 const CATEGORICAL_ONLY: ReadonlySet<DriftMethod> = new Set(['chisquare', 'z']);
 
 /** The override's options for a feature of this kind: a test that does not apply to the kind (and its threshold) is left out. */
-export function driftOptions(kind: 'numeric' | 'categorical', overrides: DriftOverrides | undefined): { method?: DriftMethod; threshold?: number } {
+export function driftOptions(kind: 'numeric' | 'categorical', overrides: DriftOverrides | undefined): { method?: DriftMethod; threshold?: number; binning?: 'evidently' | 'reference-quantiles' } {
   const m = overrides?.method;
-  if (m && (kind === 'numeric' ? CATEGORICAL_ONLY : NUMERIC_ONLY).has(m)) return {};
-  return { ...(m ? { method: m } : {}), ...(overrides?.threshold !== undefined ? { threshold: overrides.threshold } : {}) };
+  const binning = kind === 'numeric' && overrides?.binning ? { binning: overrides.binning } : {};
+  if (m && (kind === 'numeric' ? CATEGORICAL_ONLY : NUMERIC_ONLY).has(m)) return binning;
+  return { ...(m ? { method: m } : {}), ...(overrides?.threshold !== undefined ? { threshold: overrides.threshold } : {}), ...binning };
 }
 
 function driftOf(ref: SeriesValue, cur: SeriesValue, overrides: DriftOverrides | undefined): DriftResult | null {

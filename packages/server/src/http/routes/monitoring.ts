@@ -40,6 +40,7 @@ const DriftQuerySchema = MonitorQuerySchema.extend({
   method: z.enum(['ks', 'chisquare', 'z', 'psi', 'wasserstein', 'jensenshannon']).optional().describe('Override the default test by type and size'),
   threshold: z.coerce.number().positive().optional(),
   share: z.coerce.number().min(0).max(1).optional().describe('Share of drifted features from which the dataset drifted (default 0.5)'),
+  binning: z.enum(['evidently', 'reference-quantiles']).optional().describe('Numeric PSI and Jensen-Shannon: Evidently\'s equal-width bins (default) or bins of equal reference mass'),
 });
 
 /** ExportMetricsServiceResponse in protobuf: partial_success (1) { rejected_data_points (1), error_message (2) }. */
