@@ -35,7 +35,8 @@ export class MinuteDelta {
     const v = this.series.get(name);
     if (v?.kind === 'numeric') return v.sketch;
     const sketch = new KllSketch();
-    this.series.set(name, { kind: 'numeric', sketch });
+    // Two batches in flight that both brought a new feature, as different kinds: the first kind stays.
+    if (!v) this.series.set(name, { kind: 'numeric', sketch });
     return sketch;
   }
 
@@ -43,7 +44,7 @@ export class MinuteDelta {
     const v = this.series.get(name);
     if (v?.kind === 'categorical') return v.sketch;
     const sketch = new FrequencySketch();
-    this.series.set(name, { kind: 'categorical', sketch });
+    if (!v) this.series.set(name, { kind: 'categorical', sketch });
     return sketch;
   }
 
