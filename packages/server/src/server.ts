@@ -60,7 +60,7 @@ export async function startServer(config: ServerConfig, opts: { log?: (line: str
   const webhookRef: { runtime: Webhooks | null } = { runtime: null };
   const alertRef: { evaluator: AlertEvaluator | null } = { evaluator: null };
   const telemetryLog = { error: (obj: object, msg: string) => process.stderr.write(`steward: ${msg}: ${String((obj as { err?: Error }).err?.message ?? '')}\n`) };
-  const telemetry = new Telemetry({ db: store.db, dbKind: store.kind, now, config }, telemetryLog, () => alertRef.evaluator?.wake());
+  const telemetry = new Telemetry({ db: store.db, dbKind: store.kind, now, config }, telemetryLog, (ids) => alertRef.evaluator?.wake(ids));
   const deps: Deps = { db: store.db, dbKind: store.kind, blobs, config, now, events, cache: store.cache, ledger: keyring, masterKey: master.key, scans: { wake: () => scanRef.queue?.wake() }, webhooks: { wake: () => webhookRef.runtime?.wake() }, telemetry, alerts: { wake: () => alertRef.evaluator?.wake() } };
   const boot = await bootstrap({ deps });
   const adopted = await backfillLedger(store.db, config.ledgerName);

@@ -62,6 +62,8 @@ export class AlertEvaluator {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  /** Deployments a flush touched since the last pass (null: evaluate every deployment). */
+  private touched: Set<string> | null = new Set();
   private stopped = false;
   private readonly audit: AuditContext;
 
@@ -78,20 +80,33 @@ export class AlertEvaluator {
     this.timer.unref();
   }
 
-  /** Evaluate soon (after a flush); evaluations never overlap, a wake during one runs another after it. */
-  wake(): void {
+  /**
+   * Evaluate soon: after a flush, the deployments it wrote (`deploymentIds`); on the interval, all
+   * (no-data and resolving need the silent ones too). Passes never overlap; a wake during one runs
+   * another after it.
+   */
+  wake(deploymentIds?: readonly string[]): void {
     if (this.stopped) return;
+    if (deploymentIds === undefined) this.touched = null;
+    else if (this.touched) for (const id of deploymentIds) this.touched.add(id);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.running) {
       this.again = true;
       return;
     }
-    this.running = this.evaluateAll()
+    const only = this.touched;
+    this.touched = new Set();
+    if (only !== null && only.size === 0) return;
+    this.running = this.evaluateAll(only ?? undefined)
       .catch((err) => this.log.error({ err }, 'alert evaluation failed'))
       .finally(() => {
         this.running = null;
         if (this.again && !this.stopped) {
           this.again = false;
-          this.wake();
+          this.schedule();
         }
       });
   }
@@ -102,19 +117,19 @@ export class AlertEvaluator {
     await this.running;
   }
 
-  /** One pass over every org with alert rules; awaitable (tests, `steward alerts --evaluate`). */
-  async evaluateAll(): Promise<void> {
+  /** One pass over every org with alert rules (or over the deployments in `only`); awaitable (tests). */
+  async evaluateAll(only?: ReadonlySet<string>): Promise<void> {
     const orgs = await this.deps.db.selectFrom('orgs').select(['id', 'name']).execute();
     for (const org of orgs) {
       const row = await activePolicySet(this.deps.db, org.id);
       if (!row) continue;
       const set = compiledPolicySet(row);
       if (set.alerts.length === 0) continue;
-      await this.evaluateOrg(org, set.alerts, set.digest);
+      await this.evaluateOrg(org, set.alerts, set.digest, only);
     }
   }
 
-  private async evaluateOrg(org: { id: string; name: string }, rules: CompiledAlertRule[], digest: string): Promise<void> {
+  private async evaluateOrg(org: { id: string; name: string }, rules: CompiledAlertRule[], digest: string, only: ReadonlySet<string> | undefined): Promise<void> {
     const nowMs = this.deps.now().getTime();
     const deployments = await this.deps.db
       .selectFrom('deployments as d')
@@ -128,6 +143,7 @@ export class AlertEvaluator {
     const cache = new Map<string, WindowResult>();
     for (const rule of rules) {
       for (const d of deployments) {
+        if (only && !only.has(d.id)) continue;
         const watched: Watched = { row: d, model: d.model_name, ring: d.ring_name };
         if (!this.watches(rule, watched, org.name)) continue;
         // Deployments silent for longer than the window are not watched, unless an instance is open (it must resolve or go no-data).
