@@ -175,4 +175,31 @@ describe.each(DB_KINDS)('steward monitoring verbs (%s)', (kind) => {
     const inc = ok(await cli(['incidents'])).stdout;
     expect(inc).toMatch(/open\s+high\s+\S+\s+alert:slow\s+slow: default\/scorer in production \(production\)/);
   });
+
+  it('rolls a ring back and freezes it when a rule says so, recorded as the rule\'s decision (server process)', async () => {
+    const modelDir = path.join(root, 'model2');
+    fs.mkdirSync(modelDir);
+    for (const v of ['1.0.0', '1.1.0']) {
+      fs.writeFileSync(path.join(modelDir, 'model.safetensors'), `weights ${v}`);
+      ok(await cli(['push', modelDir, '--model', 'default/ranker', '--version', v]));
+      ok(await cli(['rings', 'set', 'default/ranker', '--ring', 'beta', '--version', v, '--reason', 'test']));
+    }
+    const rules = 'alerts:\n  - id: ranker-errors\n    condition: error_rate > 0.5\n    models: [ranker]\n    rings: [beta]\n    window: 5m\n    severity: critical\n    actions: [rollback, freeze]\n';
+    expect((await api('POST', '/api/v1/orgs/default/policy-sets', { files: [{ path: 'alerts.yaml', text: rules }] })).status).toBe(201);
+    fs.writeFileSync(path.join(root, 'failing.jsonl'), Array.from({ length: 20 }, () => JSON.stringify({ error: true, latencyMs: 5 })).join('\n') + '\n');
+    ok(await cli(['telemetry', 'send', 'failing.jsonl', '--model', 'default/ranker', '--ring', 'beta']));
+    const history = await until(async () => {
+      const h = json<any[]>(await cli(['history', 'default/ranker', '--ring', 'beta', '--json']));
+      return h[0]?.kind === 'rollback' ? h : null;
+    }, 'the rule rolls beta back');
+    expect(history[0]).toMatchObject({ version: '1.0.0', previousVersion: '1.1.0', movedBy: 'alert:ranker-errors', reason: 'alert rule "ranker-errors" fired: error_rate > 0.5' });
+    const frozen = await until(async () => {
+      const r = await api('GET', '/api/v1/orgs/default/rings');
+      return r.json.items.find((c: { ring: string }) => c.ring === 'beta')?.frozen ?? null;
+    }, 'the rule freezes beta');
+    expect(frozen.by).toBe('alert:ranker-errors');
+    const log = await api('GET', '/api/v1/orgs/default/audit-events?action=ring.rolled_back');
+    expect(log.json.items[0].details.decidedBy).toMatchObject({ kind: 'alert-rule', rule: 'ranker-errors', condition: 'error_rate > 0.5' });
+    expect(log.json.items[0].details.decidedBy.figures.error_rate).toBe(1);
+  });
 });
