@@ -4,7 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import { canonicalJson } from '@steward/ledger';
-import { blockingAlerts } from '../alerts/evaluator.js';
+import { blockingAlerts } from '../alerts/blocking.js';
 import { PII_KINDS, recordFromRegistry, waiverExpiry, type GovernanceRecord, type SignatureInfo, type Waiver } from '@steward/policy';
 import { parseModelVersionRef, type Dataset, type Version } from '@steward/domain';
 import type { DB, ModelsTable, ModelVersionsTable } from '../db/schema.js';

@@ -58,7 +58,7 @@ export async function ingestTelemetry({ ctx, input }: { ctx: ServiceContext; inp
         throw new StewardError('bad_request', `records[${index}].${field}: ${kind === 'numeric' ? 'a number' : 'a string or boolean'}, but this deployment has recorded ${field} as ${have}`, { field: `records[${index}].${field}`, expected: have });
       }
     }
-    if (d.row.source === 'implied' && d.row.created_at === at) {
+    if (d.created) {
       await audit(trx, ctx, { orgId: scope.orgId, action: 'deployment.implied', targetType: 'deployment', targetId: d.row.id, details: { model: `${input.org}/${input.model}`, version: d.versionName, ring: input.ring, environment: input.environment } });
     }
     // Labels that arrive after their prediction: joined by request id, counted in the prediction's minute.

@@ -29,7 +29,7 @@ export async function registerDeployment({ ctx, input }: { ctx: ServiceContext; 
     }
     const at = ctx.now().toISOString();
     const d = await resolveDeployment(trx, { orgId: scope.orgId, modelId: model.id, modelName: `${input.org}/${input.model}`, ring: input.ring, environment: input.environment, version: input.version, actor: ctx.actor.userName, at });
-    const created = d.row.created_at === at && d.row.created_by === ctx.actor.userName;
+    const created = d.created;
     const referenceJson = reference ? JSON.stringify(reference) : d.row.reference_json;
     await trx.updateTable('deployments').set({ source: 'registered', reference_json: referenceJson }).where('id', '=', d.row.id).execute();
     await audit(trx, ctx, {

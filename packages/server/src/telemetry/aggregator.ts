@@ -7,9 +7,9 @@
 import { FrequencySketch, KllSketch } from '@steward/monitor';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { floorTo, GRANULARITY_MS, mergeDeltas, type DeploymentDeltas } from './buckets.js';
+import { floorTo, mergeDeltas, type DeploymentDeltas } from './buckets.js';
 import { pruneTelemetry, type RetentionSettings } from './retention.js';
-import { emptyStats, type HistogramValue, mergeHistogram, mergeSeries, mergeStats, type SeriesValue, type WindowStats } from './series.js';
+import { emptyStats, type HistogramValue, mergeSeries, mergeStats, type SeriesValue, type WindowStats } from './series.js';
 
 export interface AggregatorDeps {
   db: Kysely<DB>;
@@ -50,9 +50,9 @@ export class MinuteDelta {
 
   histogram(name: string, h: HistogramValue): void {
     const v = this.series.get(name);
-    if (v?.kind === 'histogram' && mergeHistogram(v.histogram, h)) return;
-    if (v?.kind === 'histogram' && v.histogram.count >= h.count) return;
-    this.series.set(name, { kind: 'histogram', histogram: structuredClone(h) });
+    const incoming: SeriesValue = { kind: 'histogram', histogram: structuredClone(h) };
+    if (!v) this.series.set(name, incoming);
+    else if (v.kind === 'histogram') this.series.set(name, mergeSeries(v, incoming));
   }
 }
 
@@ -122,7 +122,7 @@ export class TelemetryAggregator {
       if (name === '_stats') continue;
       const have = target.series.get(name);
       if (!have) target.series.set(name, v);
-      else if (have.kind === v.kind) mergeSeries(have, v);
+      else if (have.kind === v.kind) target.series.set(name, mergeSeries(have, v));
     }
     mergeStats(target.stats, delta.stats);
   }
@@ -136,6 +136,4 @@ export class TelemetryAggregator {
       this.stopped = true;
     }
   }
-
-  static readonly GRANULARITY_MS = GRANULARITY_MS;
 }

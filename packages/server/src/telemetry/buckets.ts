@@ -39,7 +39,7 @@ export async function mergeDeltas(trx: Tx, dbKind: 'sqlite' | 'postgres', deploy
       if (!target) byBucket.set(start, (target = new Map()));
       for (const [name, value] of series) {
         const have = target.get(name);
-        if (have) mergeSeries(have, value);
+        if (have) target.set(name, mergeSeries(have, value));
         else target.set(name, g === 'm' ? value : cloneSeries(value));
       }
     }
@@ -122,7 +122,7 @@ export async function readWindow(db: Db, deploymentId: string, from: number, to:
       const value = decodeSeries(r.kind, toBytes(r.data));
       const have = out.get(r.series);
       if (!have) out.set(r.series, value);
-      else if (have.kind === value.kind) mergeSeries(have, value);
+      else if (have.kind === value.kind) out.set(r.series, mergeSeries(have, value));
     }
   }
   return out;

@@ -13,6 +13,8 @@ export interface ResolvedDeployment {
   versionName: string;
   /** The ring points at the deployment's version now. */
   inRing: boolean;
+  /** This call created the row. */
+  created: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function resolveDeployment(
     .where('ring_id', '=', ring.id)
     .where('environment', '=', input.environment)
     .executeTakeFirst();
+  let created = false;
   if (!row) {
     const values: DeploymentsTable = {
       id: newId(),
@@ -64,10 +67,12 @@ export async function resolveDeployment(
       last_flag: null,
       sample_seen: 0,
     };
-    await trx.insertInto('deployments').values(values).onConflict((oc) => oc.columns(['model_id', 'version_id', 'ring_id', 'environment']).doNothing()).execute();
+    const inserted = await trx.insertInto('deployments').values(values).onConflict((oc) => oc.columns(['model_id', 'version_id', 'ring_id', 'environment']).doNothing()).executeTakeFirst();
+    // Another server may have inserted it first (Postgres); then that row is the one.
+    created = Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
     row = await trx.selectFrom('deployments').selectAll().where('model_id', '=', input.modelId).where('version_id', '=', versionId).where('ring_id', '=', ring.id).where('environment', '=', input.environment).executeTakeFirstOrThrow();
   }
-  return { row, versionName, inRing: pointer === versionId };
+  return { row, versionName, inRing: pointer === versionId, created };
 }
 
 export type DeploymentReference = { kind: 'dataset'; dataset: string; datasetId: string } | { kind: 'baseline'; from: string; to: string };

@@ -67,7 +67,7 @@ export async function computeTrend(db: Kysely<DB>, deployment: DeploymentsTable,
     for (const [name, v] of series) {
       const have = target.get(name);
       if (!have) target.set(name, v);
-      else if (have.kind === v.kind) mergeSeries(have, v);
+      else if (have.kind === v.kind) target.set(name, mergeSeries(have, v));
     }
   }
   const ref = result.drift.reference ? await loadReference(db, deployment) : null;

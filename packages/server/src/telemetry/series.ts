@@ -112,7 +112,11 @@ export function mergeHistogram(into: HistogramValue, other: HistogramValue): His
   return into;
 }
 
-/** Merges `other` into `into` (same kind); a histogram with other bounds keeps the one with more observations. */
+/**
+ * Merges `other` into `into` (same kind) and returns the merged value: `into` itself, except for a
+ * histogram with other bounds, where the one with more observations wins (a copy of `other`).
+ * Callers keep the result.
+ */
 export function mergeSeries(into: SeriesValue, other: SeriesValue): SeriesValue {
   if (into.kind === 'numeric' && other.kind === 'numeric') into.sketch.merge(other.sketch);
   else if (into.kind === 'categorical' && other.kind === 'categorical') into.sketch.merge(other.sketch);
